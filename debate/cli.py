@@ -1,0 +1,169 @@
+"""The ``debate`` command: run, eval, show, report.
+
+Expected problems (bad config, unknown names, missing files) print one line on stderr and
+exit with status 2; nothing already written to a run directory is touched by a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from debate.errors import DebateError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="AI safety via debate: run debates, evals and reports.",
+)
+# Piped output (logs, CI) gets a wide fixed width so result tables are not truncated.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., None])
+
+OutOption = Annotated[Path | None, typer.Option("--out", help="run directory to write")]
+ResumeOption = Annotated[bool, typer.Option("--resume", help="skip debates already stored")]
+QuickOption = Annotated[bool, typer.Option("--quick", help="a few questions only")]
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="dataset folder (default ../shared/data)")
+]
+
+
+def one_line_errors(fn: F) -> F:
+    """Turn expected failures into a single stderr line and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        try:
+            fn(*args, **kwargs)
+        except DebateError as exc:
+            err_console.print(f"error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(2) from None
+        except OSError as exc:
+            err_console.print(
+                f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+                markup=False,
+                highlight=False,
+            )
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _run(config_name: str, config: object, out: Path, resume: bool, data_dir: Path | None) -> None:
+    from debate.progress import progress_for
+    from evals.config import EvalConfig
+    from evals.report import results_table
+    from evals.runner import run_eval
+
+    assert isinstance(config, EvalConfig)
+    outcome = run_eval(
+        config, out, resume=resume, progress=progress_for(err_console), data_root=data_dir
+    )
+    console.print(results_table(outcome.results, config.name))
+    console.print(
+        f"ran {outcome.ran} debates in {outcome.seconds:.1f} s "
+        f"({outcome.skipped} already stored, {outcome.failed} failed)",
+        markup=False,
+        highlight=False,
+    )
+    console.print(f"run directory: {outcome.run_dir}", markup=False, highlight=False)
+
+
+def _default_out(name: str) -> Path:
+    return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+@app.command()
+@one_line_errors
+def run(
+    config: Annotated[Path, typer.Option("--config", help="eval config (TOML or JSON)")],
+    out: OutOption = None,
+    resume: ResumeOption = False,
+    quick: QuickOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run the eval described by a config file."""
+    from evals.config import load_config
+
+    cfg = load_config(config)
+    _run(
+        config.stem,
+        cfg.quick() if quick else cfg,
+        out or _default_out(config.stem),
+        resume,
+        data_dir,
+    )
+
+
+@app.command("eval")
+@one_line_errors
+def eval_(
+    preset: Annotated[str, typer.Option("--preset", help="preset name, e.g. smoke")] = "smoke",
+    out: OutOption = None,
+    resume: ResumeOption = False,
+    quick: QuickOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run a named preset eval."""
+    from evals.presets import load_preset
+
+    _run(preset, load_preset(preset, quick=quick), out or _default_out(preset), resume, data_dir)
+
+
+@app.command()
+@one_line_errors
+def show(
+    source: Annotated[Path, typer.Argument(help="transcripts file or run directory")],
+    debate_id: Annotated[str | None, typer.Option("--id", help="show only this debate")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="show at most N debates")] = 5,
+) -> None:
+    """Render stored transcripts (model text shown literally)."""
+    from rich.rule import Rule
+
+    from transcripts.render import render_transcript
+    from transcripts.store import load_transcripts
+
+    transcripts = load_transcripts(source)
+    if debate_id is not None:
+        transcripts = [t for t in transcripts if t.debate_id == debate_id]
+        if not transcripts:
+            raise DebateError(f"no debate with id {debate_id!r} in {source}")
+    for transcript in transcripts[:limit]:
+        console.print(Rule())
+        console.print(render_transcript(transcript))
+    if len(transcripts) > limit:
+        console.print(
+            f"... {len(transcripts) - limit} more (use --limit or --id)",
+            markup=False,
+            highlight=False,
+        )
+
+
+@app.command()
+@one_line_errors
+def report(run_dir: Annotated[Path, typer.Argument(help="run directory")]) -> None:
+    """Recompute results.csv/json, report.md and plots from a run's transcripts."""
+    from evals.report import results_table
+    from evals.runner import write_outputs
+
+    if not run_dir.is_dir():
+        raise DebateError(f"no such run directory: {run_dir}")
+    results = write_outputs(run_dir)
+    console.print(results_table(results, str(run_dir)))
+    console.print(f"report: {run_dir / 'report.md'}", markup=False, highlight=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

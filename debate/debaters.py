@@ -1,0 +1,56 @@
+"""Model-backed debaters: prompt templates in, speech out."""
+
+from __future__ import annotations
+
+from debate.models import Message, Model
+from debate.prompts import PromptSet
+from debate.seeds import derive_seed
+from debate.types import AgentInfo, DebaterView, Speech, letter
+from transcripts.text import answers_text, transcript_text
+
+
+class ModelDebater:
+    """A prompted language-model debater. The same instance can take any seat."""
+
+    def __init__(self, model: Model, prompts: PromptSet | None = None) -> None:
+        self.model = model
+        self.prompts = prompts or PromptSet()
+
+    def describe(self) -> AgentInfo:
+        return self.model.describe()
+
+    def messages(self, view: DebaterView) -> list[Message]:
+        setup = view.setup
+        fields = {
+            "question": setup.question.text,
+            "answer": view.answer,
+            "letter": letter(view.seat.position),
+            "opponents": "; ".join(view.opponent_answers),
+            "answers": answers_text([setup.answer_text(p) for p in range(len(setup.shown))]),
+            "context": setup.question.context or "(none)",
+            "transcript": transcript_text(view.turns),
+            "round": view.round + 1,
+            "rounds": view.rounds,
+            "label": view.label,
+            "instruction": f"{view.instruction} " if view.instruction else "",
+        }
+        system = self.prompts.get("debater_system", view.protocol, view.seat.name)
+        turn = self.prompts.get("debater_turn", view.protocol, view.seat.name)
+        return [
+            Message(role="system", content=system.format(**fields)),
+            Message(role="user", content=turn.format(**fields)),
+        ]
+
+    async def __call__(self, view: DebaterView) -> Speech:
+        seed = derive_seed(view.setup.seed, view.debate_id, view.seat.name, view.round)
+        messages = self.messages(view)
+        response = await self.model.generate(messages, seed=seed)
+        return Speech(
+            text=response.text.strip(),
+            usage=response.usage,
+            request={
+                "messages": [m.model_dump() for m in messages],
+                "seed": seed,
+                "cached": response.cached,
+            },
+        )

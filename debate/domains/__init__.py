@@ -1,0 +1,1 @@
+"""Simulated domains with known truth, for offline and theory-checkable experiments."""

@@ -1,0 +1,148 @@
+"""The evidence domain: hidden facts, honest and lying simulated debaters.
+
+Each question has a hidden list of facts. Most support the correct answer; some mislead
+toward a wrong one; a misleading fact may be *refutable* by another fact. Debaters cite
+facts as ``[F3] text`` and refutations as ``(refutes F3)``; the simulated judge trusts a
+cited fact (as with verified quotes) unless it has been refuted. Without debate the judge
+has no facts at all, so the naive baseline is chance by construction.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from debate.types import AgentInfo, DebaterView, JudgeView, Question, Speech
+
+SUSPECTS = ["Alice", "Bruno", "Chidi", "Dana", "Emeka", "Fatima", "Goran", "Hana", "Ivo"]
+CITE = re.compile(r"\[(F\d+)\]")
+REFUTE = re.compile(r"\(refutes (F\d+)\)")
+
+
+class Fact(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    text: str
+    supports: int = Field(description="option index this fact points to")
+    refutes: str | None = Field(default=None, description="id of the fact it discredits")
+
+
+class EvidenceSettings(BaseModel):
+    """Shape of generated questions."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n_options: int = Field(default=2, ge=2, le=len(SUSPECTS), description="answer options")
+    supporting: int = Field(default=6, ge=1, description="facts pointing to the truth")
+    misleading: int = Field(default=4, ge=0, description="facts pointing to a wrong answer")
+    refutable: float = Field(
+        default=0.75, ge=0, le=1, description="chance a misleading fact can be refuted"
+    )
+
+
+def evidence_questions(
+    n: int, seed: int, settings: EvidenceSettings | None = None
+) -> list[Question]:
+    """Generate ``n`` questions deterministically from ``seed``."""
+    cfg = settings or EvidenceSettings()
+    rng = random.Random(seed)
+    return [_question(i, rng, cfg) for i in range(n)]
+
+
+def _question(i: int, rng: random.Random, cfg: EvidenceSettings) -> Question:
+    options = rng.sample(SUSPECTS, cfg.n_options)
+    correct = rng.randrange(cfg.n_options)
+    wrong = [j for j in range(cfg.n_options) if j != correct]
+    facts: list[Fact] = []
+    places = ["the archive", "the loading bay", "the east stair", "the vault", "the office"]
+
+    def add(text: str, supports: int, refutes: str | None = None) -> str:
+        fid = f"F{len(facts) + 1}"
+        facts.append(Fact(id=fid, text=text, supports=supports, refutes=refutes))
+        return fid
+
+    for _ in range(cfg.supporting):
+        add(
+            f"A log places {options[correct]} in {rng.choice(places)} at {rng.randint(1, 12)}pm.",
+            correct,
+        )
+    for _ in range(cfg.misleading):
+        target = rng.choice(wrong)
+        fid = add(f"A note claims {options[target]} was seen near {rng.choice(places)}.", target)
+        if rng.random() < cfg.refutable:
+            add(f"The note in {fid} was written a week before the theft.", correct, refutes=fid)
+    rng.shuffle(facts)
+    return Question(
+        id=f"evidence-{i}",
+        text="Who took the ledger from the archive?",
+        options=options,
+        correct_index=correct,
+        context="\n".join(f"[{f.id}] {f.text}" for f in facts),
+        metadata={"domain": "evidence", "facts": [f.model_dump() for f in facts]},
+    )
+
+
+def facts_of(question: Question) -> list[Fact]:
+    return [Fact.model_validate(f) for f in question.metadata.get("facts", [])]
+
+
+class EvidenceDebater:
+    """A simulated debater: honest when it defends the correct answer, a liar otherwise.
+
+    Honest: refute the opponent's latest refutable fact if it can, else cite a new fact for
+    its answer. Liar: cite a new misleading fact for its answer. Either rests when it has
+    nothing left to cite.
+    """
+
+    def __init__(self, name: str = "evidence-sim") -> None:
+        self.name = name
+
+    def describe(self) -> AgentInfo:
+        return AgentInfo(kind="simulated", name=self.name)
+
+    async def __call__(self, view: DebaterView) -> Speech:
+        question = view.setup.question
+        mine = view.setup.shown[view.seat.position]
+        facts = {f.id: f for f in facts_of(question)}
+        cited = {fid for t in view.turns for fid in t.evidence}
+        refuted = {f.refutes for f in facts.values() if f.id in cited and f.refutes}
+        if mine == question.correct_index:
+            opposing = [
+                fid
+                for t in view.turns
+                if t.position != view.seat.position
+                for fid in t.evidence
+                if fid not in refuted
+            ]
+            rebuttals = [f for f in facts.values() if f.refutes in opposing and f.id not in cited]
+            if rebuttals:
+                return _cite(rebuttals[-1])
+        fresh = [
+            f
+            for f in facts.values()
+            if f.supports == mine and f.refutes is None and f.id not in cited
+        ]
+        if fresh:
+            return _cite(fresh[0])
+        return Speech(text=f"I rest my case: the evidence shows {view.answer}.")
+
+
+def _cite(fact: Fact) -> Speech:
+    text = f"[{fact.id}] {fact.text}"
+    if fact.refutes:
+        text += f" (refutes {fact.refutes})"
+    return Speech(text=text, evidence=[fact.id])
+
+
+def evidence_scores(view: JudgeView) -> list[float]:
+    """Unrefuted facts cited for each shown answer, as a judge reading the text sees them."""
+    refuted = {fid for t in view.turns for fid in REFUTE.findall(t.text)}
+    scores = [0.0] * len(view.answers)
+    for turn in view.turns:
+        if turn.position is None:
+            continue
+        scores[turn.position] += sum(1 for fid in CITE.findall(turn.text) if fid not in refuted)
+    return scores

@@ -1,0 +1,239 @@
+"""``Model``: the one place that adds concurrency, rate limits, retries, caching and usage.
+
+Backends stay thin (request in, response out); every provider gets the same policies here,
+so a run's behaviour under load does not depend on which SDK answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import diskcache
+from asyncio_throttle.throttler import Throttler
+from pydantic import BaseModel, ConfigDict, Field
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from debate.models.base import Backend, GenerateRequest, GenerateResponse, Message, SamplingSettings
+from debate.types import AgentInfo, Usage
+
+log = logging.getLogger(__name__)
+
+CACHE_KEY_VERSION = 1
+"""Bump when the cache key or stored value changes meaning, so old entries stop matching."""
+
+
+class ModelConfig(BaseModel):
+    """How to call one model: which one, with what sampling, and how politely."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str = Field(description="model id sent to the backend")
+    sampling: SamplingSettings = Field(
+        default_factory=SamplingSettings, description="default sampling for every call"
+    )
+    max_concurrency: int = Field(
+        default=8, ge=1, description="most calls in flight at once (asyncio.Semaphore)"
+    )
+    requests_per_minute: float | None = Field(
+        default=None, gt=0, description="request rate limit per minute; None means unlimited"
+    )
+    max_retries: int = Field(
+        default=4, ge=0, description="retries after the first attempt for transient errors"
+    )
+    backoff_initial_s: float = Field(
+        default=0.5, ge=0, description="backoff before the first retry; doubles each retry"
+    )
+    backoff_max_s: float = Field(
+        default=30.0, ge=0, description="cap on one backoff (a provider's retry-after wins)"
+    )
+    timeout_s: float | None = Field(
+        default=120, gt=0, description="per-attempt timeout; a timeout is retried"
+    )
+    cache_dir: Path | None = Field(
+        default=None, description="on-disk response cache directory; None disables caching"
+    )
+
+
+def _throttler(requests_per_minute: float) -> Throttler:
+    """A sliding-window throttler with about a one-second window.
+
+    asyncio_throttle takes an integer count per period; a ~1 s window allows short bursts
+    while keeping fractional and very high rates exact (period = 60 * count / rpm).
+    """
+    count = max(1, round(requests_per_minute / 60))
+    return Throttler(rate_limit=count, period=60.0 * count / requests_per_minute)
+
+
+def cache_key(identity: dict[str, Any], request: GenerateRequest) -> str:
+    """sha256 of canonical JSON of the backend identity and the whole request."""
+    payload = {
+        "v": CACHE_KEY_VERSION,
+        "backend": identity,
+        "request": request.model_dump(mode="json"),
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Model:
+    """A backend plus the call policies of a ``ModelConfig``.
+
+    Caching keys on the full request, seed included: repeated identical requests (e.g.
+    several samples at temperature > 0 with ``seed=None``) return the same cached text,
+    so callers wanting distinct samples must vary the seed.
+    """
+
+    def __init__(self, backend: Backend, config: ModelConfig, name: str | None = None) -> None:
+        self.backend = backend
+        self.config = config
+        self.name = name or f"{backend.kind}:{config.model}"
+        self._semaphore = asyncio.Semaphore(config.max_concurrency)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._throttler = (
+            _throttler(config.requests_per_minute) if config.requests_per_minute else None
+        )
+        self._cache: diskcache.Cache | None = (
+            diskcache.Cache(str(config.cache_dir)) if config.cache_dir is not None else None
+        )
+        self._usage = Usage()
+
+    @property
+    def usage(self) -> Usage:
+        """Running total over every call made through this instance."""
+        return self._usage
+
+    def describe(self) -> AgentInfo:
+        """Enough to record in a transcript and rebuild this model later."""
+        settings: dict[str, Any] = self.config.sampling.model_dump(mode="json")
+        settings["backend"] = self.backend.identity()
+        return AgentInfo(kind="model", name=self.name, model=self.config.model, settings=settings)
+
+    async def generate(
+        self,
+        messages: Sequence[Message],
+        *,
+        seed: int | None = None,
+        sampling: SamplingSettings | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> GenerateResponse:
+        """One completion; ``sampling`` overrides the config's for this call only."""
+        request = GenerateRequest(
+            model=self.config.model,
+            messages=list(messages),
+            sampling=sampling if sampling is not None else self.config.sampling,
+            seed=seed,
+            extra=dict(extra or {}),
+        )
+        return await self.generate_request(request)
+
+    async def generate_request(self, request: GenerateRequest) -> GenerateResponse:
+        """Serve ``request`` from the cache, else from the backend under all policies."""
+        key = cache_key(self.backend.identity(), request) if self._cache is not None else None
+        if key is not None:
+            hit = self._cache_get(key)
+            if hit is not None:
+                self._usage += hit.usage
+                return hit
+
+        raw = await self._call_with_retries(request)
+        # One logical call, however many attempts it took or what the backend reported.
+        usage = raw.usage.model_copy(update={"calls": 1, "cached_calls": 0})
+        response = raw.model_copy(update={"usage": usage, "cached": False})
+        if key is not None and self._cache is not None:
+            # Sync on purpose: local sqlite is fast, and diskcache connections are
+            # per-thread, so worker threads would leak connections aclose() cannot close.
+            self._cache.set(key, response.model_dump_json())
+        self._usage += usage
+        return response
+
+    def _cache_get(self, key: str) -> GenerateResponse | None:
+        assert self._cache is not None
+        stored = self._cache.get(key)
+        if stored is None:
+            return None
+        response = GenerateResponse.model_validate_json(stored)
+        # Tokens as recorded, but nothing was paid or sent this time.
+        usage = response.usage.model_copy(update={"calls": 0, "cached_calls": 1, "cost_usd": 0.0})
+        return response.model_copy(update={"usage": usage, "cached": True})
+
+    async def _call_with_retries(self, request: GenerateRequest) -> GenerateResponse:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.config.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(self._is_retryable),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(request)
+        raise AssertionError("unreachable: tenacity either returns or reraises")
+
+    async def _attempt(self, request: GenerateRequest) -> GenerateResponse:
+        # Slot and rate token per attempt, so backoff sleeps do not hold a slot.
+        async with self._slots():
+            if self._throttler is not None:
+                async with self._throttler:
+                    pass
+            async with asyncio.timeout(self.config.timeout_s):
+                return await self.backend.generate(request)
+
+    def _slots(self) -> asyncio.Semaphore:
+        """The semaphore for the running loop; a new loop (a second asyncio.run) gets a fresh
+        one, since asyncio primitives bind to the first loop that waits on them."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop = loop
+            self._semaphore = asyncio.Semaphore(self.config.max_concurrency)
+        return self._semaphore
+
+    def _is_retryable(self, error: BaseException) -> bool:
+        if not isinstance(error, Exception):  # cancellation, KeyboardInterrupt...
+            return False
+        return isinstance(error, TimeoutError) or self.backend.is_retryable(error)
+
+    def _wait(self, state: RetryCallState) -> float:
+        """Exponential backoff with equal jitter, never shorter than the provider asked."""
+        delay = min(
+            self.config.backoff_max_s,
+            self.config.backoff_initial_s * 2 ** (state.attempt_number - 1),
+        )
+        wait = random.uniform(delay / 2, delay)
+        error = state.outcome.exception() if state.outcome is not None else None
+        after = self.backend.retry_after(error) if error is not None else None
+        return max(wait, after or 0.0)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        sleep = state.next_action.sleep if state.next_action is not None else 0.0
+        log.warning(
+            "%s: attempt %d failed (%r); retrying in %.2fs",
+            self.name,
+            state.attempt_number,
+            error,
+            sleep,
+        )
+
+    async def aclose(self) -> None:
+        """Close the on-disk cache (safe to call twice)."""
+        if self._cache is not None:
+            self._cache.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

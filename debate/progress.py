@@ -1,0 +1,106 @@
+"""How the engine reports progress, without knowing who is watching.
+
+The engine calls a ``ProgressReporter``; the CLI passes a rich progress bar on a terminal
+and plain lines when output is piped (CI logs, batch jobs).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import IO, Protocol
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from debate.types import Transcript
+
+
+class ProgressReporter(Protocol):
+    def start(self, total: int, skipped: int) -> None: ...
+
+    def advance(self, transcript: Transcript) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class NullProgress:
+    """Reports nothing (library use, tests)."""
+
+    def start(self, total: int, skipped: int) -> None:
+        pass
+
+    def advance(self, transcript: Transcript) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+class PlainProgress:
+    """One line every ``every`` debates: readable in logs, no control characters."""
+
+    def __init__(self, stream: IO[str] | None = None, every: int = 100) -> None:
+        self.stream = stream or sys.stderr
+        self.every = every
+        self.done = self.total = self.errors = 0
+
+    def start(self, total: int, skipped: int) -> None:
+        self.total, self.done = total, skipped
+        print(f"debates: {total} planned, {skipped} already stored", file=self.stream)
+
+    def advance(self, transcript: Transcript) -> None:
+        self.done += 1
+        self.errors += transcript.error is not None
+        if self.done % self.every == 0 or self.done == self.total:
+            print(
+                f"debates: {self.done}/{self.total} done, {self.errors} failed",
+                file=self.stream,
+                flush=True,
+            )
+
+    def finish(self) -> None:
+        pass
+
+
+class RichProgress:
+    """A live progress bar for interactive terminals."""
+
+    def __init__(self, console: Console, description: str = "debates") -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failed"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self.description = description
+        self.task: TaskID | None = None
+
+    def start(self, total: int, skipped: int) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task(
+            self.description, total=total, completed=skipped, failed=0
+        )
+
+    def advance(self, transcript: Transcript) -> None:
+        assert self.task is not None
+        failed = int(self.progress.tasks[0].fields["failed"]) + (transcript.error is not None)
+        self.progress.update(self.task, advance=1, failed=failed)
+
+    def finish(self) -> None:
+        self.progress.stop()
+
+
+def progress_for(console: Console) -> ProgressReporter:
+    """A bar on a terminal, plain lines otherwise."""
+    return RichProgress(console) if console.is_terminal else PlainProgress(console.file)

@@ -1,0 +1,114 @@
+"""Protocols as data: a protocol declares its seats and a schedule of typed rounds.
+
+The engine executes rounds; a protocol never drives debaters itself. A new protocol is a
+short subclass (see README), registered by name so configs can refer to it.
+"""
+
+from __future__ import annotations
+
+import random
+from abc import abstractmethod
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from debate.errors import ConfigError
+from debate.imports import import_target
+from debate.types import Question, Seat, letter
+
+RoundKind = Literal["simultaneous", "sequential"]
+
+
+class Round(BaseModel):
+    """One round of a schedule.
+
+    ``simultaneous``: every speaker sees only the turns before the round, and speaks
+    concurrently. ``sequential``: speakers go in order, each seeing those before it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: RoundKind
+    speakers: list[str] = Field(min_length=1, description="seat names, in speaking order")
+    label: str = Field(default="argument", description="what the round is for")
+    instruction: str = Field(default="", description="extra instruction given to speakers")
+
+
+def round_label(index: int, total: int) -> str:
+    """Conventional labels: opening, rebuttal..., closing."""
+    if index == 0:
+        return "opening"
+    return "closing" if index == total - 1 else "rebuttal"
+
+
+class Protocol(BaseModel):
+    """Base class of every protocol. Subclass fields are the protocol's settings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: ClassVar[str]
+    n_answers: ClassVar[int] = 2
+    """How many answers are shown to the judge (the correct one plus distractors)."""
+
+    @abstractmethod
+    def seats(self, question: Question, shown: list[int], rng: random.Random) -> list[Seat]:
+        """Who speaks, and which shown answer each defends."""
+
+    @abstractmethod
+    def schedule(self) -> list[Round]:
+        """The rounds, in order."""
+
+    def settings(self) -> dict[str, Any]:
+        """Settings as recorded in transcripts and eval cells."""
+        return self.model_dump(mode="json")
+
+
+def debater_seats(n_answers: int) -> list[Seat]:
+    """One debater per shown answer, named by the answer's letter."""
+    return [Seat(name=f"debater_{letter(p)}", position=p) for p in range(n_answers)]
+
+
+_REGISTRY: dict[str, type[Protocol]] = {}
+
+
+P = TypeVar("P", bound=type[Protocol])
+
+
+def register(cls: P) -> P:
+    """Class decorator: make a protocol available by its ``name`` in configs."""
+    existing = _REGISTRY.get(cls.name)
+    if existing is not None and existing is not cls:
+        raise ValueError(f"protocol name {cls.name!r} is already registered by {existing}")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def registered_protocols() -> dict[str, type[Protocol]]:
+    import protocols  # noqa: F401  (importing registers the built-in protocols)
+
+    return dict(_REGISTRY)
+
+
+def resolve_protocol(name: str) -> type[Protocol]:
+    """A registered name, or ``package.module:ClassName`` for a protocol defined elsewhere."""
+    if ":" in name:
+        cls = import_target(name)
+        if not (isinstance(cls, type) and issubclass(cls, Protocol)):
+            raise ConfigError(f"{name!r} is not a Protocol subclass")
+        return cls
+    known = registered_protocols()
+    if name not in known:
+        raise ConfigError(f"unknown protocol {name!r}; known: {', '.join(sorted(known))}")
+    return known[name]
+
+
+def build_protocol(name: str, settings: dict[str, Any] | None = None) -> Protocol:
+    """Instantiate a protocol from config, with a one-line error for bad settings."""
+    cls = resolve_protocol(name)
+    try:
+        return cls(**(settings or {}))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"bad settings for protocol {name!r}: {problems}") from None

@@ -1,0 +1,258 @@
+"""Core data types shared by protocols, debaters, judges, transcripts and evals.
+
+Everything that crosses a boundary (a file, a process, a role) is a pydantic model, so a
+transcript written today can be validated, re-judged and re-analysed later.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+"""Version of the transcript schema; bump it when a stored field changes meaning."""
+
+LETTERS = string.ascii_uppercase
+
+
+def letter(position: int) -> str:
+    """The label a judge sees for the answer shown at ``position`` (A, B, ...)."""
+    return LETTERS[position]
+
+
+class Frozen(BaseModel):
+    """Base for value objects: immutable and strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Question(Frozen):
+    """A question with known answer options and the index of the correct one.
+
+    ``context`` is visible to debaters but never to the judge: it is what makes debate
+    useful (the judge lacks information the debaters have).
+    """
+
+    id: str
+    text: str
+    options: list[str] = Field(min_length=2)
+    correct_index: int = Field(ge=0)
+    context: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _correct_in_range(self) -> Question:
+        if self.correct_index >= len(self.options):
+            raise ValueError(
+                f"correct_index {self.correct_index} is out of range for "
+                f"{len(self.options)} options"
+            )
+        return self
+
+
+class Usage(Frozen):
+    """Token usage and cost of one or more model calls."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    calls: int = 0
+    cached_calls: int = 0
+    cost_usd: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            calls=self.calls + other.calls,
+            cached_calls=self.cached_calls + other.cached_calls,
+            cost_usd=self.cost_usd + other.cost_usd,
+        )
+
+
+class AgentInfo(Frozen):
+    """Who played a role: enough to rebuild it (model id, sampling settings, seed)."""
+
+    kind: str
+    name: str
+    model: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class Seat(Frozen):
+    """A speaking role in a debate, bound to the answer (by shown position) it defends."""
+
+    name: str
+    position: int = Field(ge=0, description="index into DebateSetup.shown")
+
+
+TurnKind = Literal["speech", "judge_question", "answer"]
+
+
+class Speech(Frozen):
+    """What a debater returns for one turn: the text plus bookkeeping."""
+
+    text: str
+    evidence: list[str] = Field(
+        default_factory=list, description="ids of context items the speech cites"
+    )
+    usage: Usage = Usage()
+    request: dict[str, Any] | None = Field(
+        default=None, description="the model request that produced it, for reproduction"
+    )
+
+
+class Turn(Frozen):
+    """One recorded contribution to a debate."""
+
+    index: int
+    round: int
+    kind: TurnKind = "speech"
+    speaker: str
+    position: int | None = Field(
+        default=None, description="shown position of the answer the speaker defends"
+    )
+    text: str
+    evidence: list[str] = Field(default_factory=list)
+    started_at: float
+    duration_s: float
+    usage: Usage = Usage()
+    request: dict[str, Any] | None = None
+
+
+class DebateSetup(Frozen):
+    """The concrete instance a protocol runs: which answers are shown, in which order."""
+
+    question: Question
+    shown: list[int] = Field(
+        min_length=2, description="option indices shown to the judge, in display order"
+    )
+    seats: list[Seat] = Field(default_factory=list)
+    seed: int
+
+    @property
+    def correct_position(self) -> int:
+        """Shown position of the correct answer."""
+        return self.shown.index(self.question.correct_index)
+
+    def answer_text(self, position: int) -> str:
+        return self.question.options[self.shown[position]]
+
+    def seat(self, name: str) -> Seat:
+        for seat in self.seats:
+            if seat.name == name:
+                return seat
+        raise KeyError(f"no seat named {name!r}; seats are {[s.name for s in self.seats]}")
+
+
+class Verdict(Frozen):
+    """A judge's decision: a probability for each shown answer, and what it committed to.
+
+    ``choice`` is the shown position the judge picked; when absent it is the unique argmax
+    of ``probabilities``. A verdict that did not parse, or an exact tie with no explicit
+    choice, has no choice and is counted wrong, never dropped.
+    """
+
+    probabilities: list[float]
+    choice: int | None = None
+    parsed: bool = True
+    raw: str = ""
+    usage: Usage = Usage()
+    request: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _valid(self) -> Verdict:
+        if any(p < 0 or p > 1 for p in self.probabilities):
+            raise ValueError(f"probabilities must lie in [0, 1], got {self.probabilities}")
+        if self.parsed and abs(sum(self.probabilities) - 1.0) > 1e-6:
+            raise ValueError(f"probabilities must sum to 1, got {self.probabilities}")
+        if self.choice is not None and not 0 <= self.choice < len(self.probabilities):
+            raise ValueError(f"choice {self.choice} is out of range")
+        return self
+
+    @property
+    def decision(self) -> int | None:
+        """The committed position, or None (counted wrong)."""
+        if not self.parsed:
+            return None
+        if self.choice is not None:
+            return self.choice
+        best = max(self.probabilities)
+        winners = [i for i, p in enumerate(self.probabilities) if p == best]
+        return winners[0] if len(winners) == 1 else None
+
+    @classmethod
+    def unparsed(cls, n_answers: int, raw: str, **extra: Any) -> Verdict:
+        """A recorded parse failure: uniform probabilities, no decision."""
+        return cls(probabilities=[1.0 / n_answers] * n_answers, parsed=False, raw=raw, **extra)
+
+
+class JudgeView(Frozen):
+    """Everything the judge may see: never the hidden context, never the correct index."""
+
+    debate_id: str
+    protocol: str
+    question: str
+    answers: list[str]
+    turns: list[Turn]
+    seed: int
+
+
+class DebaterView(Frozen):
+    """What a debater sees when it must speak.
+
+    Debaters see the hidden context and, for simulated players of known-truth domains,
+    the question object itself (so an honest or lying strategy can be simulated).
+    """
+
+    debate_id: str
+    protocol: str
+    setup: DebateSetup
+    seat: Seat
+    round: int
+    rounds: int
+    label: str = Field(description="what this round is for, e.g. 'opening' or 'rebuttal'")
+    turns: list[Turn]
+    instruction: str = ""
+
+    @property
+    def answer(self) -> str:
+        return self.setup.answer_text(self.seat.position)
+
+    @property
+    def opponent_answers(self) -> list[str]:
+        return [
+            self.setup.answer_text(p)
+            for p in range(len(self.setup.shown))
+            if p != self.seat.position
+        ]
+
+
+class Transcript(BaseModel):
+    """The whole record of one debate, written once when it finishes.
+
+    Holds all that is needed to reproduce or re-judge it: schema version, protocol and its
+    settings, who played each role with which settings and seeds, every turn, the verdict.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = SCHEMA_VERSION
+    debate_id: str
+    cell: dict[str, Any] = Field(
+        default_factory=dict, description="eval cell parameters this debate belongs to"
+    )
+    protocol: str
+    protocol_settings: dict[str, Any] = Field(default_factory=dict)
+    setup: DebateSetup
+    debaters: dict[str, AgentInfo] = Field(default_factory=dict)
+    judge: AgentInfo
+    turns: list[Turn] = Field(default_factory=list)
+    verdict: Verdict | None = None
+    correct: bool = False
+    p_correct: float | None = None
+    error: str | None = None
+    started_at: float
+    finished_at: float
+    usage: Usage = Usage()

@@ -1,0 +1,18 @@
+"""Evaluation of debate runs: metrics, per-cell results files and reports."""
+
+from evals.metrics import brier_score, expected_calibration_error, wilson_interval
+from evals.report import plot_accuracy, results_table, write_report
+from evals.results import CellResult, load_results, summarize, write_results
+
+__all__ = [
+    "CellResult",
+    "brier_score",
+    "expected_calibration_error",
+    "load_results",
+    "plot_accuracy",
+    "results_table",
+    "summarize",
+    "wilson_interval",
+    "write_report",
+    "write_results",
+]

@@ -1,0 +1,42 @@
+"""Datasets: question sources named in eval configs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from debate.domains.evidence import evidence_questions
+from debate.errors import DataError
+from debate.types import Question
+from evals.config import AnyDataset, EvidenceDataset, JsonlDataset, data_dir
+
+
+def load_questions(spec: AnyDataset, data_root: Path | str | None = None) -> list[Question]:
+    if isinstance(spec, EvidenceDataset):
+        return evidence_questions(spec.n, spec.seed, spec.settings)
+    return load_jsonl_questions(spec, data_root)
+
+
+def load_jsonl_questions(spec: JsonlDataset, data_root: Path | str | None = None) -> list[Question]:
+    path = Path(spec.path)
+    if not path.is_absolute():
+        path = data_dir(data_root) / path
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}")
+    questions: list[Question] = []
+    with path.open() as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                questions.append(Question.model_validate_json(line))
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(p) for p in err["loc"]) or "line"
+                raise DataError(f"{path}:{number}: {where}: {err['msg']}") from None
+            if spec.limit is not None and len(questions) >= spec.limit:
+                break
+    if not questions:
+        raise DataError(f"{path} holds no questions")
+    return questions

@@ -1,0 +1,70 @@
+"""Statistics for debate evals: confidence intervals, Brier score and calibration error.
+
+Accuracy from a few hundred debates is noisy, so every accuracy we report carries a Wilson
+interval; Brier and ECE tell whether a judge's stated probabilities can be trusted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion.
+
+    Wilson rather than the normal approximation because it stays inside [0, 1] and is
+    sensible at 0 or n successes, which small eval cells hit often. For ``n == 0`` there is
+    no information, so it returns ``(nan, nan)`` rather than raising: an empty cell should
+    show up as such in a table, not crash the report.
+    """
+    if n == 0:
+        return (math.nan, math.nan)
+    from scipy.stats import binomtest  # lazy, like numpy below: keeps `import evals` fast
+
+    ci = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return (float(ci.low), float(ci.high))
+
+
+def brier_score(p_correct: Sequence[float]) -> float:
+    """Binary Brier score of the probability put on the correct answer: mean((1 - p)^2).
+
+    Lower is better; 0.25 is what a judge saying 0.5 every time gets. Returns nan for an
+    empty sequence.
+    """
+    import numpy as np
+
+    p = np.asarray(p_correct, dtype=float)
+    if p.size == 0:
+        return math.nan
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError("probabilities must lie in [0, 1]")
+    return float(np.mean((1.0 - p) ** 2))
+
+
+def expected_calibration_error(
+    confidences: Sequence[float], correct: Sequence[bool], n_bins: int = 10
+) -> float:
+    """Expected calibration error of the confidence in the chosen answer.
+
+    Equal-width bins over [0, 1] (right-closed, 0 falls in the first bin); the ECE is the
+    bin-size-weighted mean of |accuracy - mean confidence|. Returns nan for no data.
+    """
+    import numpy as np
+
+    if n_bins < 1:
+        raise ValueError("n_bins must be at least 1")
+    conf = np.asarray(confidences, dtype=float)
+    hits = np.asarray(correct, dtype=float)
+    if conf.shape != hits.shape:
+        raise ValueError(f"confidences and correct differ in length: {conf.size} != {hits.size}")
+    if conf.size == 0:
+        return math.nan
+    if np.any((conf < 0) | (conf > 1)):
+        raise ValueError("confidences must lie in [0, 1]")
+    bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    ece = 0.0
+    for b in np.unique(bins):
+        mask = bins == b
+        ece += mask.sum() / conf.size * abs(hits[mask].mean() - conf[mask].mean())
+    return float(ece)

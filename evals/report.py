@@ -1,0 +1,157 @@
+"""Human-facing output of an eval run: a terminal table, a Markdown report and a plot.
+
+Cell parameters are model- and user-provided names, so they are escaped everywhere they are
+rendered (rich markup, Markdown, matplotlib mathtext): a name must never be read as markup.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from evals.results import CellResult
+
+_METRIC_HEADERS = ("n", "accuracy", "95% CI", "parse failures", "errors")
+_MD_SPECIAL = "\\`*_[]<>|$"
+
+
+def _cell_keys(results: Sequence[CellResult]) -> list[str]:
+    keys: dict[str, None] = {}
+    for r in results:
+        keys.update(dict.fromkeys(r.cell))
+    return list(keys)
+
+
+def _num(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{x:.3f}"
+
+
+def _metric_cells(r: CellResult) -> list[str]:
+    ci = "n/a" if math.isnan(r.ci_low) else f"[{r.ci_low:.3f}, {r.ci_high:.3f}]"
+    return [str(r.n), _num(r.accuracy), ci, str(r.parse_failures), str(r.errors)]
+
+
+def _value(cell: dict[str, Any], key: str) -> str:
+    return str(cell[key]) if key in cell else ""
+
+
+def results_table(results: Sequence[CellResult], title: str) -> Table:
+    """A rich table with one row per cell: parameters, then n, accuracy, CI and failures."""
+    keys = _cell_keys(results)
+    table = Table(title=escape(title))
+    for key in keys:
+        table.add_column(escape(key), no_wrap=True)
+    for header in _METRIC_HEADERS:
+        table.add_column(header, justify="right", no_wrap=True)
+    for r in results:
+        table.add_row(*(escape(_value(r.cell, k)) for k in keys), *_metric_cells(r))
+    return table
+
+
+def _md(text: str) -> str:
+    out = "".join("\\" + c if c in _MD_SPECIAL else c for c in text)
+    return " ".join(out.splitlines())
+
+
+def _markdown_table(results: Sequence[CellResult]) -> str:
+    keys = _cell_keys(results)
+    headers = [_md(k) for k in keys] + list(_METRIC_HEADERS)
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join(["---"] * len(keys) + ["---:"] * len(_METRIC_HEADERS)) + "|",
+    ]
+    for r in results:
+        cells = [_md(_value(r.cell, k)) for k in keys] + _metric_cells(r)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _labels(results: Sequence[CellResult]) -> tuple[list[str], str]:
+    """Bar labels from the parameters that vary; constant ones go into the subtitle."""
+    keys = _cell_keys(results)
+    varying = [k for k in keys if len({_value(r.cell, k) for r in results}) > 1]
+    fixed = [k for k in keys if k not in varying]
+    shown = varying or keys
+    labels = [", ".join(f"{k}={r.cell[k]}" for k in shown if k in r.cell) or "all" for r in results]
+    subtitle = ", ".join(f"{k}={_value(results[0].cell, k)}" for k in fixed) if varying else ""
+    return labels, subtitle
+
+
+def _no_mathtext(text: str) -> str:
+    # matplotlib reads $...$ as mathtext; a model name must not be typeset.
+    return text.replace("$", r"\$")
+
+
+def plot_accuracy(path: Path, results: Sequence[CellResult], *, chance: float = 0.5) -> None:
+    """Horizontal bars of accuracy per cell with 95% CI error bars and a chance line.
+
+    Horizontal so long parameter labels stay readable; the height grows with the number of
+    cells. Uses the Agg canvas directly, leaving pyplot's global backend untouched.
+    """
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    labels, subtitle = _labels(results)
+    acc = np.array([r.accuracy for r in results], dtype=float)
+    err = np.nan_to_num(
+        np.array(
+            [[r.accuracy - r.ci_low for r in results], [r.ci_high - r.accuracy for r in results]],
+            dtype=float,
+        )
+    )
+    y = np.arange(len(results))
+    fig = Figure(figsize=(8.0, max(2.5, 1.3 + 0.38 * len(results))), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.barh(y, np.nan_to_num(acc), height=0.6, xerr=err, color="tab:blue", alpha=0.8, capsize=3)
+    ax.axvline(chance, color="grey", linestyle="--", linewidth=1, label=f"chance ({chance:.2f})")
+    ticks = [_no_mathtext(f"{label} (n={r.n})") for label, r in zip(labels, results, strict=True)]
+    ax.set_yticks(y, ticks, fontsize=8)
+    ax.set_ylim(len(results) - 0.4, -0.6)  # first cell on top
+    ax.set_xlim(0.0, 1.0)
+    ax.set_xlabel("judge accuracy (95% Wilson CI)")
+    ax.set_title(_no_mathtext(subtitle), fontsize=9)
+    fig.legend(loc="outside lower right", fontsize=8)
+    fig.savefig(path, dpi=120)
+
+
+def write_report(
+    run_dir: Path, results: Sequence[CellResult], *, title: str, meta: dict[str, Any]
+) -> Path:
+    """Write ``report.md`` and ``plots/accuracy.png`` into ``run_dir``; return the report path.
+
+    ``meta`` is listed as bullets (the number of cells and debates is added unless given);
+    ``meta["chance"]`` sets the chance line (default 0.5). ``plots/`` is always created, but
+    with no results there is nothing to plot and no image is linked.
+    """
+    run_dir = Path(run_dir)
+    plots = run_dir / "plots"
+    plots.mkdir(parents=True, exist_ok=True)
+    info = dict(meta)
+    info.setdefault("cells", len(results))
+    info.setdefault("debates", sum(r.n for r in results))
+
+    parts = [f"# {_md(title)}", ""]
+    parts += [f"- **{_md(str(k))}**: {_md(str(v))}" for k, v in info.items()]
+    parts.append("")
+    if results:
+        plot_accuracy(plots / "accuracy.png", results, chance=float(info.get("chance", 0.5)))
+        parts += [
+            _markdown_table(results),
+            "",
+            "Parse failures and errors count as wrong answers: they are included in n, "
+            "never dropped. Intervals are 95% Wilson score intervals.",
+            "",
+            "![Accuracy per cell](plots/accuracy.png)",
+        ]
+    else:
+        parts.append("No results.")
+    path = run_dir / "report.md"
+    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    return path
