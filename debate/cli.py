@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -36,6 +36,12 @@ DataDirOption = Annotated[
 ]
 
 
+def _fail(message: str) -> NoReturn:
+    """Plain print, not rich: a rich console would wrap a long path across lines."""
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
 def one_line_errors(fn: F) -> F:
     """Turn expected failures into a single stderr line and exit status 2."""
 
@@ -44,15 +50,9 @@ def one_line_errors(fn: F) -> F:
         try:
             fn(*args, **kwargs)
         except DebateError as exc:
-            err_console.print(f"error: {exc}", markup=False, highlight=False)
-            raise typer.Exit(2) from None
+            _fail(str(exc))
         except OSError as exc:
-            err_console.print(
-                f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-                markup=False,
-                highlight=False,
-            )
-            raise typer.Exit(2) from None
+            _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 
     return wrapper  # type: ignore[return-value]
 

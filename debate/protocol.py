@@ -77,7 +77,11 @@ P = TypeVar("P", bound=type[Protocol])
 def register(cls: P) -> P:
     """Class decorator: make a protocol available by its ``name`` in configs."""
     existing = _REGISTRY.get(cls.name)
-    if existing is not None and existing is not cls:
+    reloaded = existing is not None and (existing.__module__, existing.__qualname__) == (
+        cls.__module__,
+        cls.__qualname__,
+    )
+    if existing is not None and not reloaded:
         raise ValueError(f"protocol name {cls.name!r} is already registered by {existing}")
     _REGISTRY[cls.name] = cls
     return cls
