@@ -70,6 +70,8 @@ async def _speak(debater: Debater, view: DebaterView, index: int, round_index: i
         position=view.seat.position,
         text=speech.text,
         evidence=speech.evidence,
+        data=speech.data,
+        confidence=speech.confidence,
         started_at=started_at,
         duration_s=time.perf_counter() - clock,
         usage=speech.usage,
@@ -100,17 +102,22 @@ async def _run_round(
 
     if rnd.kind == "simultaneous":
         visible = list(turns)
-        spoken = await asyncio.gather(
-            *(
-                _speak(
-                    _debater_for(debaters, setup.seat(name)),
-                    view(name, visible),
-                    len(turns) + i,
-                    round_index,
-                )
-                for i, name in enumerate(rnd.speakers)
-            )
-        )
+        try:  # a TaskGroup cancels the other speakers if one fails
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(
+                        _speak(
+                            _debater_for(debaters, setup.seat(name)),
+                            view(name, visible),
+                            len(turns) + i,
+                            round_index,
+                        )
+                    )
+                    for i, name in enumerate(rnd.speakers)
+                ]
+        except ExceptionGroup as group_error:
+            raise group_error.exceptions[0] from None
+        spoken = [task.result() for task in tasks]
         turns.extend(spoken)
     else:
         for name in rnd.speakers:
@@ -163,6 +170,8 @@ async def run_debate(
                 answers=[question.options[i] for i in shown],
                 turns=turns,
                 seed=seed,
+                question_id=question.id,
+                public_data=question.public_data,
             )
         )
         if len(verdict.probabilities) != len(shown):

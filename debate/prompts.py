@@ -8,12 +8,29 @@ Lookup order for a protocol ``p`` and seat ``s``: ``"p.s"``, then ``"p"``, then 
 
 from __future__ import annotations
 
+import string
 import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from debate.errors import ConfigError
+
+TEMPLATE_FIELDS = frozenset(
+    [
+        "question",
+        "answer",
+        "letter",
+        "opponents",
+        "context",
+        "transcript",
+        "round",
+        "rounds",
+        "label",
+        "instruction",
+        "answers",
+    ]
+)
 
 DEBATER_SYSTEM = {
     "default": (
@@ -84,6 +101,20 @@ class PromptSet(BaseModel):
         base = cls()
         try:
             merged = {k: {**getattr(base, k), **v} for k, v in data.items()}
-            return cls(**merged)
+            prompts = cls(**merged)
         except (ValidationError, AttributeError, TypeError) as exc:
             raise ConfigError(f"bad prompt file {path}: {str(exc).splitlines()[0]}") from None
+        prompts.check_fields(str(path))
+        return prompts
+
+    def check_fields(self, origin: str) -> None:
+        """Fail at load time, not mid-run, on a template naming an unknown field."""
+        for kind in ("debater_system", "debater_turn", "judge_system", "judge_turn"):
+            for key, template in getattr(self, kind).items():
+                names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+                unknown = names - TEMPLATE_FIELDS
+                if unknown:
+                    raise ConfigError(
+                        f"{origin}: template {kind}.{key} uses unknown field(s) "
+                        f"{sorted(unknown)}; known: {sorted(TEMPLATE_FIELDS)}"
+                    )

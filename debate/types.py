@@ -40,6 +40,10 @@ class Question(Frozen):
     options: list[str] = Field(min_length=2)
     correct_index: int = Field(ge=0)
     context: str | None = None
+    public_data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="material the judge may consult (e.g. the program of a computation)",
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -97,6 +101,12 @@ class Speech(Frozen):
     evidence: list[str] = Field(
         default_factory=list, description="ids of context items the speech cites"
     )
+    data: dict[str, Any] = Field(
+        default_factory=dict, description="structured move, for game-like protocols"
+    )
+    confidence: float | None = Field(
+        default=None, ge=0, le=1, description="how sure the speaker says it is"
+    )
     usage: Usage = Usage()
     request: dict[str, Any] | None = Field(
         default=None, description="the model request that produced it, for reproduction"
@@ -115,6 +125,8 @@ class Turn(Frozen):
     )
     text: str
     evidence: list[str] = Field(default_factory=list)
+    data: dict[str, Any] = Field(default_factory=dict)
+    confidence: float | None = None
     started_at: float
     duration_s: float
     usage: Usage = Usage()
@@ -197,6 +209,8 @@ class JudgeView(Frozen):
     answers: list[str]
     turns: list[Turn]
     seed: int
+    question_id: str = ""
+    public_data: dict[str, Any] = Field(default_factory=dict)
 
 
 class DebaterView(Frozen):

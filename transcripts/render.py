@@ -42,9 +42,9 @@ def colour(position: int | None) -> str:
 
 def render_turn(turn: Turn) -> Panel:
     title = Text.assemble(
-        (speaker_label(turn), f"bold {colour(turn.position)}"),
+        literal(speaker_label(turn), f"bold {colour(turn.position)}"),
         f"  round {turn.round + 1}",
-        (f"  cites {', '.join(turn.evidence)}" if turn.evidence else "", "dim"),
+        literal(f"  cites {', '.join(turn.evidence)}" if turn.evidence else "", "dim"),
     )
     return Panel(
         literal(turn.text), title=title, title_align="left", border_style=colour(turn.position)

@@ -138,11 +138,11 @@ def _cite(fact: Fact) -> Speech:
 
 
 def evidence_scores(view: JudgeView) -> list[float]:
-    """Unrefuted facts cited for each shown answer, as a judge reading the text sees them."""
+    """Distinct unrefuted facts cited for each shown answer, as a judge reading the text sees
+    them (repeating a citation adds nothing)."""
     refuted = {fid for t in view.turns for fid in REFUTE.findall(t.text)}
-    scores = [0.0] * len(view.answers)
+    cited: list[set[str]] = [set() for _ in view.answers]
     for turn in view.turns:
-        if turn.position is None:
-            continue
-        scores[turn.position] += sum(1 for fid in CITE.findall(turn.text) if fid not in refuted)
-    return scores
+        if turn.position is not None:
+            cited[turn.position].update(CITE.findall(turn.text))
+    return [float(len(ids - refuted)) for ids in cited]
