@@ -66,6 +66,7 @@ async def _speak(debater: Debater, view: DebaterView, index: int, round_index: i
     return Turn(
         index=index,
         round=round_index,
+        kind="judge_question" if view.seat.role == "judge" else "speech",
         speaker=view.seat.name,
         position=view.seat.position,
         text=speech.text,
@@ -172,6 +173,7 @@ async def run_debate(
                 seed=seed,
                 question_id=question.id,
                 public_data=question.public_data,
+                protocol_settings=protocol.settings(),
             )
         )
         if len(verdict.probabilities) != len(shown):

@@ -89,6 +89,9 @@ class Seat(Frozen):
 
     name: str
     position: int = Field(ge=0, description="index into DebateSetup.shown")
+    role: Literal["debater", "judge"] = Field(
+        default="debater", description="'judge' for seats the judge plays (its challenges)"
+    )
 
 
 TurnKind = Literal["speech", "judge_question", "answer"]
@@ -211,6 +214,7 @@ class JudgeView(Frozen):
     seed: int
     question_id: str = ""
     public_data: dict[str, Any] = Field(default_factory=dict)
+    protocol_settings: dict[str, Any] = Field(default_factory=dict)
 
 
 class DebaterView(Frozen):

@@ -4,9 +4,11 @@ from judges.errors import (
     AnyErrorModel,
     Decision,
     ErrorModel,
-    LastSpeakerBias,
+    Persuasion,
     PositionBias,
     RandomError,
+    SystematicError,
+    apply_errors,
 )
 from judges.model_judge import ModelJudge
 from judges.parsing import parse_probabilities
@@ -16,10 +18,12 @@ __all__ = [
     "AnyErrorModel",
     "Decision",
     "ErrorModel",
-    "LastSpeakerBias",
     "ModelJudge",
+    "Persuasion",
     "PositionBias",
     "RandomError",
     "SimulatedJudge",
+    "SystematicError",
+    "apply_errors",
     "parse_probabilities",
 ]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from debate.domains.evidence import evidence_scores
 from debate.seeds import rng_for
 from debate.types import AgentInfo, JudgeView, Verdict
-from judges.errors import Decision, ErrorModel
+from judges.errors import Decision, ErrorModel, apply_errors
 
 Scorer = Callable[[JudgeView], list[float]]
 
@@ -48,8 +48,8 @@ class SimulatedJudge:
         probs = [e / sum(exps) for e in exps]
         best = [p for p, s in enumerate(scores) if s == top]
         decision = Decision(probabilities=probs, choice=rng.choice(best))
-        for error in self.errors:
-            decision = error.apply(decision, view, rng)
+        decision = apply_errors(self.errors, "check", decision, view, rng)
+        decision = apply_errors(self.errors, "verdict", decision, view, rng)
         return Verdict(
             probabilities=decision.probabilities,
             choice=decision.choice,

@@ -20,10 +20,11 @@ from debate.protocol import build_protocol
 from debate.types import JudgeView, Question, Turn
 from judges import (
     Decision,
-    LastSpeakerBias,
+    Persuasion,
     PositionBias,
     RandomError,
     SimulatedJudge,
+    SystematicError,
     parse_probabilities,
 )
 
@@ -202,9 +203,9 @@ def test_position_bias_toward_last_uses_the_last_answer() -> None:
     assert abs(sum(d.choice == 2 for d in applied) / N - 0.3) <= 0.03
 
 
-def test_last_speaker_bias_sides_with_last_speaker_at_strength() -> None:
+def test_persuasion_sides_with_last_speaker_at_strength() -> None:
     rng = random.Random(2024)
-    bias = LastSpeakerBias(strength=0.4)
+    bias = Persuasion(strength=0.4, toward="last")
     turns = [
         turn(0, 1, "B opens"),
         turn(1, 0, "A replies"),
@@ -220,11 +221,53 @@ def test_last_speaker_bias_sides_with_last_speaker_at_strength() -> None:
 @pytest.mark.parametrize(
     "turns", [[], [turn(0, None, "a question from the judge", speaker="judge")]]
 )
-def test_last_speaker_bias_does_nothing_without_speeches(turns: list[Turn]) -> None:
+def test_persuasion_does_nothing_without_speeches(turns: list[Turn]) -> None:
     rng = random.Random(0)
     start = Decision(probabilities=[0.75, 0.25], choice=0)
-    bias = LastSpeakerBias(strength=1.0)
+    bias = Persuasion(strength=1.0)
     assert all(bias.apply(start, judge_view(turns), rng) == start for _ in range(200))
+
+
+def test_persuasion_toward_confident_sides_with_the_most_confident_speaker() -> None:
+    rng = random.Random(5)
+    turns = [turn(0, 0, "A, sure"), turn(1, 1, "B, unsure")]
+    turns = [
+        turns[0].model_copy(update={"confidence": 0.95}),
+        turns[1].model_copy(update={"confidence": 0.6}),
+    ]
+    bias = Persuasion(strength=0.5, toward="confident")
+    start = Decision(probabilities=[0.2, 0.8], choice=1)
+    applied = [bias.apply(start, judge_view(turns), rng) for _ in range(N)]
+    assert abs(sum(d.choice == 0 for d in applied) / N - 0.5) <= 0.03
+    tied = [t.model_copy(update={"confidence": 0.9}) for t in turns]
+    assert all(bias.apply(start, judge_view(tied), rng) == start for _ in range(200))
+
+
+def test_judge_questions_are_not_persuasive() -> None:
+    rng = random.Random(0)
+    turns = [
+        turn(0, 0, "A speaks"),
+        turn(1, 1, "a challenge").model_copy(update={"kind": "judge_question"}),
+    ]
+    bias = Persuasion(strength=1.0)
+    start = Decision(probabilities=[0.2, 0.8], choice=1)
+    assert bias.apply(start, judge_view(turns), rng).choice == 0
+
+
+def test_systematic_error_is_fixed_per_target_and_hits_its_rate() -> None:
+    model = SystematicError(rate=0.25)
+    view = judge_view()
+    blind = [model.is_blind("q1", f"leaf:{i}", "add") for i in range(N)]
+    assert abs(sum(blind) / N - 0.25) <= 0.03
+    assert blind == [model.is_blind("q1", f"leaf:{i}", "add") for i in range(N)]
+    rng = random.Random(1)
+    start = Decision(probabilities=[0.9, 0.1], choice=0, target="leaf:3", kind="add")
+    outcomes = {model.apply(start, view, rng).choice for _ in range(50)}
+    assert len(outcomes) == 1, "repeating a check never changes a systematic error"
+    level = start.model_copy(update={"target": "level:0", "kind": "level"})
+    assert SystematicError(rate=1.0).apply(level, view, rng) == level
+    by_kind = SystematicError(on="kinds", kinds=["mul"])
+    assert by_kind.is_blind("q", "leaf:0", "mul") and not by_kind.is_blind("q", "leaf:0", "add")
 
 
 # --- SimulatedJudge ----------------------------------------------------------------------

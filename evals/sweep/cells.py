@@ -1,0 +1,39 @@
+"""One cell of a judge-error x depth sweep: the parameters both simulators accept."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SweepProtocol = Literal["naive", "consultancy", "recursive", "recursive-every-level"]
+SweepErrorModel = Literal["random", "systematic", "persuasion", "position"]
+
+
+class SweepCell(BaseModel):
+    """Parameters of one cell; see docs/recursive-debate.md for the rules they set."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    protocol: SweepProtocol
+    error_model: SweepErrorModel
+    epsilon: float = Field(ge=0, le=1, description="strength of the error model")
+    depth: int = Field(ge=1, le=16, description="levels of recursion d")
+    branching: int = Field(default=2, ge=2, le=16, description="children per claim b")
+    search: int | None = Field(
+        default=None, ge=0, description="honest challenger's checks per level; None = full"
+    )
+    aware: bool = Field(default=True, description="liars know the judge's blind spots")
+    judge_budget: int = Field(default=1, ge=1, description="leaves the naive judge evaluates")
+
+    @model_validator(mode="after")
+    def _tree_fits(self) -> SweepCell:
+        if self.branching**self.depth > 2**20:
+            raise ValueError(
+                f"branching**depth = {self.branching**self.depth} leaves is too many (max 2**20)"
+            )
+        return self
+
+    @property
+    def leaves(self) -> int:
+        return int(self.branching**self.depth)

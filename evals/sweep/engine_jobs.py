@@ -1,0 +1,61 @@
+"""Run a sweep cell through the real engine, debate by debate.
+
+The vectorised simulator is what makes sweeps fast; this is the same game played by the
+protocol, debater and judge classes, so a sweep can keep full transcripts for inspection and a
+test can check that both implementations agree.
+"""
+
+from __future__ import annotations
+
+from debate.domains.treesum import TreeSumDebater, treesum_questions
+from debate.engine import DebateJob
+from debate.protocol import Protocol
+from debate.seeds import derive_seed
+from evals.sweep.cells import SweepCell
+from judges.errors import ErrorModel, Persuasion, PositionBias, RandomError, SystematicError
+from judges.treesum import TreeSumJudge
+from protocols import NaiveJudge, RecursiveConsultancy, RecursiveDebate, RecursiveEveryLevel
+
+
+def error_model(cell: SweepCell) -> ErrorModel:
+    if cell.error_model == "random":
+        return RandomError(epsilon=cell.epsilon)
+    if cell.error_model == "systematic":
+        return SystematicError(rate=cell.epsilon, on="items")
+    if cell.error_model == "persuasion":
+        return Persuasion(strength=cell.epsilon, toward="last")
+    return PositionBias(strength=cell.epsilon, toward="first")
+
+
+def cell_protocol(cell: SweepCell) -> Protocol:
+    if cell.protocol == "naive":
+        return NaiveJudge()
+    kind = {
+        "consultancy": RecursiveConsultancy,
+        "recursive": RecursiveDebate,
+        "recursive-every-level": RecursiveEveryLevel,
+    }[cell.protocol]
+    return kind(depth=cell.depth, branching=cell.branching)
+
+
+def engine_jobs(cell: SweepCell, n: int, seed: int) -> list[DebateJob]:
+    """``n`` debates of ``cell`` as engine jobs, with the cell's parameters as their cell."""
+    errors = error_model(cell)
+    judge = TreeSumJudge([errors], budget=cell.judge_budget)
+    blind = [errors] if cell.aware and isinstance(errors, SystematicError) else []
+    debater = TreeSumDebater(search=cell.search, blind_spots=blind)
+    protocol = cell_protocol(cell)
+    params = cell.model_dump()
+    questions = treesum_questions(n, seed, cell.branching, cell.depth)
+    return [
+        DebateJob(
+            debate_id=f"{q.id}:{cell.protocol}:{cell.error_model}:{cell.epsilon}",
+            question=q,
+            protocol=protocol,
+            debaters=debater,
+            judge=judge,
+            seed=derive_seed(seed, q.id),
+            cell=params,
+        )
+        for q in questions
+    ]

@@ -1,0 +1,88 @@
+"""The simulated judge of tree-sum claims: checks one leaf (or every level), with errors.
+
+It follows docs/recursive-debate.md: after a recursive debate it evaluates the one disputed
+leaf; under ``judge_every_level`` it also assesses each level; with no debate (the naive
+protocol) it samples ``budget`` leaves and estimates the total.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from debate.domains.treesum import Tree, disputed, leaf_value
+from debate.seeds import rng_for
+from debate.types import AgentInfo, JudgeView, Question, Turn, Verdict
+from judges.errors import Decision, ErrorModel, apply_errors
+
+
+class TreeSumJudge:
+    def __init__(
+        self, errors: Sequence[ErrorModel] = (), *, budget: int = 1, confidence: float = 0.9
+    ) -> None:
+        if budget < 1:
+            raise ValueError("the judge's budget must be at least one leaf")
+        self.errors = list(errors)
+        self.budget = budget
+        self.confidence = confidence
+
+    def describe(self) -> AgentInfo:
+        return AgentInfo(
+            kind="simulated",
+            name="treesum-judge",
+            settings={"budget": self.budget, "errors": [e.model_dump() for e in self.errors]},
+        )
+
+    def _decision(self, choice: int, target: str, kind: str) -> Decision:
+        probs = [1 - self.confidence, 1 - self.confidence]
+        probs[choice] = self.confidence
+        return Decision(probabilities=probs, choice=choice, target=target, kind=kind)
+
+    async def __call__(self, view: JudgeView) -> Verdict:
+        rng = rng_for(view.seed, "judge", view.debate_id)
+        claims = [t for t in view.turns if "claims" in t.data]
+        decision = self._debated(view, rng) if claims else self._naive(view, rng)
+        decision = apply_errors(self.errors, "verdict", decision, view, rng)
+        return Verdict(
+            probabilities=decision.probabilities, choice=decision.choice, raw=decision.target
+        )
+
+    def _naive(self, view: JudgeView, rng: random.Random) -> Decision:
+        leaves = view.public_data["leaves"]
+        sample = [leaves[rng.randrange(len(leaves))] for _ in range(self.budget)]
+        estimate = len(leaves) * sum(leaf_value(k, x, y) for k, x, y in sample) / self.budget
+        gaps = [abs(int(answer) - estimate) for answer in view.answers]
+        best = [p for p, gap in enumerate(gaps) if gap == min(gaps)]
+        decision = self._decision(rng.choice(best), "item", "item")
+        return apply_errors(self.errors, "check", decision, view, rng)
+
+    def _debated(self, view: JudgeView, rng: random.Random) -> Decision:
+        question = Question(
+            id=view.question_id,
+            text=view.question,
+            options=view.answers,
+            correct_index=0,
+            public_data=view.public_data,
+        )
+        tree = Tree(question)
+        claimant = next(t.position for t in view.turns if "claims" in t.data)
+        assert claimant is not None
+        challenger = 1 - claimant
+        root_value = int(view.answers[claimant])
+        if view.protocol_settings.get("judge_every_level"):
+            replayed: list[Turn] = []
+            for turn in view.turns:
+                if "claims" in turn.data:
+                    lo, hi, value = disputed(question, replayed, root_value)
+                    right = claimant if value == tree.block_sum(lo, hi) else challenger
+                    level = self._decision(right, f"level:{turn.round}", "level")
+                    checked = apply_errors(self.errors, "check", level, view, rng)
+                    if checked.choice != right:
+                        return checked  # a wrong assessment ends the debate here
+                replayed.append(turn)
+        lo, hi, value = disputed(question, view.turns, root_value)
+        if hi - lo != 1:
+            raise ValueError(f"the debate ended on [{lo}, {hi}), not on a single leaf")
+        ok = value == tree.block_sum(lo, hi)
+        leaf = self._decision(claimant if ok else challenger, f"leaf:{lo}", tree.leaf_kind(lo))
+        return apply_errors(self.errors, "check", leaf, view, rng)

@@ -1,0 +1,68 @@
+"""Recursive debate over decomposable claims (docs/recursive-debate.md).
+
+Each round the claimant splits the disputed claim into ``branching`` sub-claims and the
+challenger picks one; after ``depth`` rounds the judge checks a single leaf. Variants: the
+judge must assess every level (error compounds), or the judge itself challenges
+(consultancy: one advocate, no opponent who can search).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from debate.errors import ConfigError
+from debate.protocol import Protocol, Round, register
+from debate.types import Question, Seat
+
+
+@register
+class RecursiveDebate(Protocol):
+    name = "recursive"
+    judge_every_level: ClassVar[bool] = False
+    judge_challenges: ClassVar[bool] = False
+
+    depth: int = Field(default=4, ge=1, description="rounds of decomposition (tree depth)")
+    branching: int = Field(default=2, ge=2, description="sub-claims per claim")
+
+    def seats(self, question: Question, shown: list[int], rng: random.Random) -> list[Seat]:
+        data = question.public_data
+        if (data.get("depth"), data.get("branching")) != (self.depth, self.branching):
+            raise ConfigError(
+                f"{self.name} with depth={self.depth}, branching={self.branching} cannot run "
+                f"question {question.id!r} (depth={data.get('depth')}, "
+                f"branching={data.get('branching')})"
+            )
+        claimant = rng.randrange(len(shown))
+        role = "judge" if self.judge_challenges else "debater"
+        return [
+            Seat(name="claimant", position=claimant),
+            Seat(name="challenger", position=1 - claimant, role=role),
+        ]
+
+    def schedule(self) -> list[Round]:
+        return [
+            Round(kind="sequential", speakers=["claimant", "challenger"], label=f"level {level}")
+            for level in range(self.depth)
+        ]
+
+    def settings(self) -> dict[str, Any]:
+        return {**super().settings(), "judge_every_level": self.judge_every_level}
+
+
+@register
+class RecursiveEveryLevel(RecursiveDebate):
+    """The judge assesses every level's decomposition, not just the final leaf."""
+
+    name = "recursive-every-level"
+    judge_every_level = True
+
+
+@register
+class RecursiveConsultancy(RecursiveDebate):
+    """One advocate; the judge picks which sub-claim to pursue, at random."""
+
+    name = "recursive-consultancy"
+    judge_challenges = True
