@@ -29,6 +29,7 @@ from debate.types import (
     Usage,
     Verdict,
 )
+from transcripts.evidence import EvidencePolicy, find_quotes
 from transcripts.store import TranscriptSink
 
 Debaters = Debater | Mapping[str, Debater]
@@ -60,9 +61,12 @@ def _debater_for(debaters: Debaters, seat: Seat) -> Debater:
     return debaters
 
 
-async def _speak(debater: Debater, view: DebaterView, index: int, round_index: int) -> Turn:
+async def _speak(
+    debater: Debater, view: DebaterView, index: int, round_index: int, policy: EvidencePolicy
+) -> Turn:
     started_at, clock = time.time(), time.perf_counter()
     speech = await debater(view)
+    context = view.setup.question.context
     return Turn(
         index=index,
         round=round_index,
@@ -73,6 +77,7 @@ async def _speak(debater: Debater, view: DebaterView, index: int, round_index: i
         evidence=speech.evidence,
         data=speech.data,
         confidence=speech.confidence,
+        quotes=find_quotes(speech.text, context, policy) if context else [],
         started_at=started_at,
         duration_s=time.perf_counter() - clock,
         usage=speech.usage,
@@ -88,6 +93,7 @@ async def _run_round(
     setup: DebateSetup,
     debaters: Debaters,
     turns: list[Turn],
+    policy: EvidencePolicy,
 ) -> None:
     def view(seat_name: str, visible: list[Turn]) -> DebaterView:
         return DebaterView(
@@ -112,6 +118,7 @@ async def _run_round(
                             view(name, visible),
                             len(turns) + i,
                             round_index,
+                            policy,
                         )
                     )
                     for i, name in enumerate(rnd.speakers)
@@ -125,7 +132,11 @@ async def _run_round(
             seat_view = view(name, turns)
             turns.append(
                 await _speak(
-                    _debater_for(debaters, seat_view.seat), seat_view, len(turns), round_index
+                    _debater_for(debaters, seat_view.seat),
+                    seat_view,
+                    len(turns),
+                    round_index,
+                    policy,
                 )
             )
 
@@ -141,12 +152,15 @@ async def run_debate(
     swap: bool | None = None,
     cell: Mapping[str, Any] | None = None,
     raise_errors: bool = False,
+    evidence: EvidencePolicy | None = None,
 ) -> Transcript:
     """Run one debate and return its whole transcript.
 
     An exception from a debater or the judge is recorded in ``transcript.error`` (the debate
-    counts as wrong) unless ``raise_errors`` is set.
+    counts as wrong) unless ``raise_errors`` is set. Quotes of the hidden passage are checked
+    under ``evidence`` (default: normalised exact match).
     """
+    policy = evidence or EvidencePolicy()
     debate_id = debate_id or f"{question.id}-{protocol.name}-{seed}"
     rng = random.Random(derive_seed(seed, "setup"))
     shown = choose_shown(question, protocol.n_answers, rng, swap)
@@ -162,7 +176,7 @@ async def run_debate(
         schedule = protocol.schedule()
         base = {"debate_id": debate_id, "protocol": protocol.name}
         for round_index, rnd in enumerate(schedule):
-            await _run_round(rnd, round_index, len(schedule), base, setup, debaters, turns)
+            await _run_round(rnd, round_index, len(schedule), base, setup, debaters, turns, policy)
         verdict = await judge(
             JudgeView(
                 debate_id=debate_id,
@@ -235,6 +249,7 @@ class DebateJob:
     seed: int
     swap: bool | None = None
     cell: Mapping[str, Any] = field(default_factory=dict)
+    evidence: EvidencePolicy | None = None
 
 
 async def run_many(
@@ -273,6 +288,7 @@ async def run_many(
                 debate_id=job.debate_id,
                 swap=job.swap,
                 cell=job.cell,
+                evidence=job.evidence,
             )
             if store is not None:
                 store.append(transcript)

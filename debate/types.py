@@ -116,6 +116,16 @@ class Speech(Frozen):
     )
 
 
+class Quote(Frozen):
+    """One quote in a turn, checked against the hidden passage (see transcripts.evidence)."""
+
+    text: str
+    start: int = Field(description="offset of the opening tag in the turn's text")
+    end: int = Field(description="offset just past the closing tag")
+    verified: bool
+    score: float = Field(description="best match score against the passage, 0-100")
+
+
 class Turn(Frozen):
     """One recorded contribution to a debate."""
 
@@ -130,6 +140,7 @@ class Turn(Frozen):
     evidence: list[str] = Field(default_factory=list)
     data: dict[str, Any] = Field(default_factory=dict)
     confidence: float | None = None
+    quotes: list[Quote] = Field(default_factory=list, description="quotes, checked")
     started_at: float
     duration_s: float
     usage: Usage = Usage()

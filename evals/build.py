@@ -102,6 +102,7 @@ def build_jobs(
                         seed=derive_seed(config.seed, debate_id),
                         swap=swap,
                         cell=cell,
+                        evidence=config.evidence,
                     )
                 )
     return jobs

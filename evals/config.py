@@ -18,6 +18,7 @@ from debate.domains.evidence import EvidenceSettings
 from debate.errors import ConfigError
 from debate.models import ModelConfig
 from judges.errors import AnyErrorModel
+from transcripts.evidence import EvidencePolicy
 
 DEFAULT_DATA_DIR = Path("../shared/data")
 
@@ -104,6 +105,9 @@ class EvalConfig(Spec):
     concurrency: int = Field(default=32, ge=1, description="debates run at once")
     quick_questions: int = Field(default=20, ge=1, description="questions used with --quick")
     prompts: str | None = Field(default=None, description="TOML file overriding prompts")
+    evidence: EvidencePolicy = Field(
+        default_factory=EvidencePolicy, description="how quotes of hidden passages are checked"
+    )
 
     def quick(self) -> EvalConfig:
         """The same eval on only ``quick_questions`` questions (tests, smoke checks)."""

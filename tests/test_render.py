@@ -156,3 +156,29 @@ def test_sanitize_escapes_control_and_format_characters(raw: str, visible: str) 
 def test_sanitize_leaves_ordinary_unicode_and_markup_alone() -> None:
     text = f"Zoë — 日本語 ✓ {MARKUP}"
     assert sanitize(text) == text
+
+
+def test_verified_and_unverified_quotes_look_different() -> None:
+    from debate.types import Quote
+    from transcripts.render import quoted_text
+
+    text = "a <quote>seen</quote> b <quote>made up</quote>"
+    quotes = [
+        Quote(text="seen", start=2, end=21, verified=True, score=100),
+        Quote(text="made up", start=24, end=46, verified=False, score=10),
+    ]
+    rendered = quoted_text(
+        Turn(
+            index=0,
+            round=0,
+            speaker="debater_A",
+            position=0,
+            text=text,
+            quotes=quotes,
+            started_at=0.0,
+            duration_s=0.0,
+        )
+    )
+    assert rendered.plain == "a “seen” [✓] b “made up” [✗ unverified]"
+    styles = {str(span.style) for span in rendered.spans}
+    assert "bold green" in styles and "red strike" in styles

@@ -1,5 +1,14 @@
 """Transcript storage and rendering."""
 
+from transcripts.evidence import EvidencePolicy, find_quotes, mark_quotes
 from transcripts.store import JsonlStore, LoadResult, TranscriptSink, load_transcripts
 
-__all__ = ["JsonlStore", "LoadResult", "TranscriptSink", "load_transcripts"]
+__all__ = [
+    "EvidencePolicy",
+    "JsonlStore",
+    "LoadResult",
+    "TranscriptSink",
+    "find_quotes",
+    "load_transcripts",
+    "mark_quotes",
+]

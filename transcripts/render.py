@@ -47,8 +47,23 @@ def render_turn(turn: Turn) -> Panel:
         literal(f"  cites {', '.join(turn.evidence)}" if turn.evidence else "", "dim"),
     )
     return Panel(
-        literal(turn.text), title=title, title_align="left", border_style=colour(turn.position)
+        quoted_text(turn), title=title, title_align="left", border_style=colour(turn.position)
     )
+
+
+def quoted_text(turn: Turn) -> Text:
+    """The turn's text with checked quotes styled: verified green, unverified red and struck."""
+    body = Text()
+    cursor = 0
+    for quote in sorted(turn.quotes, key=lambda q: q.start):
+        body.append_text(literal(turn.text[cursor : quote.start]))
+        mark = "✓" if quote.verified else "✗ unverified"
+        style = "bold green" if quote.verified else "red strike"
+        body.append_text(literal(f"“{quote.text}”", style))
+        body.append(f" [{mark}]", style="green" if quote.verified else "bold red")
+        cursor = quote.end
+    body.append_text(literal(turn.text[cursor:]))
+    return body
 
 
 def render_header(transcript: Transcript, reveal: bool = True) -> Table:

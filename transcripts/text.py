@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from debate.types import Turn, letter
+from transcripts.evidence import mark_quotes
 
 
 def speaker_label(turn: Turn) -> str:
@@ -24,4 +25,6 @@ def answers_text(answers: Sequence[str]) -> str:
 def transcript_text(turns: Sequence[Turn]) -> str:
     if not turns:
         return "(no speeches yet)"
-    return "\n\n".join(f"{speaker_label(t)}, round {t.round + 1}: {t.text}" for t in turns)
+    return "\n\n".join(
+        f"{speaker_label(t)}, round {t.round + 1}: {mark_quotes(t.text, t.quotes)}" for t in turns
+    )
