@@ -7,6 +7,7 @@ exit with status 2; nothing already written to a run directory is touched by a f
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 import time
 from collections.abc import Callable
@@ -161,9 +162,20 @@ def report(run_dir: Annotated[Path, typer.Argument(help="run directory")]) -> No
     console.print(f"report: {run_dir / 'report.md'}", markup=False, highlight=False)
 
 
+COMMAND_MODULES: tuple[str, ...] = ()
+"""Modules defining further commands; each registers on ``app`` when imported (lazily, so
+``debate --help`` stays fast and a feature's heavy imports load only when it is used)."""
+
+
 def main() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name)
     app()
 
 
 if __name__ == "__main__":
-    main()
+    # Run through the package module, not this __main__ copy, so command modules register on
+    # the same ``app`` that runs.
+    from debate.cli import main as package_main
+
+    package_main()
