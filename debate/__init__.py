@@ -9,7 +9,7 @@ from debate.debaters import ModelDebater
 from debate.engine import DebateJob, run_debate, run_many
 from debate.errors import ConfigError, DataError, DebateError
 from debate.protocol import Protocol, Round, debater_seats, register, round_label
-from debate.roles import Debater, Judge
+from debate.roles import Debater, Judge, QuestioningJudge
 from debate.types import (
     AgentInfo,
     DebaterView,
@@ -36,6 +36,7 @@ __all__ = [
     "Judge",
     "JudgeView",
     "ModelDebater",
+    "QuestioningJudge",
     "Protocol",
     "Question",
     "Round",

@@ -27,3 +27,16 @@ class Judge(Protocol):
     async def __call__(self, view: JudgeView) -> Verdict: ...
 
     def describe(self) -> AgentInfo: ...
+
+
+@runtime_checkable
+class QuestioningJudge(Judge, Protocol):
+    """A judge that can also question the debaters between rounds (interactive debate).
+
+    Interactive protocols schedule a round of kind ``judge_question``: the engine calls
+    ``ask`` with the judge's view so far and records the question as a turn of kind
+    ``judge_question``; the debaters then answer in the next round. Model and human judges
+    implement it; simulated judges need not.
+    """
+
+    async def ask(self, view: JudgeView) -> str: ...
