@@ -68,6 +68,25 @@ def debater_seats(n_answers: int) -> list[Seat]:
     return [Seat(name=f"debater_{letter(p)}", position=p) for p in range(n_answers)]
 
 
+class DebateRounds(Protocol):
+    """Base of the classic debates: one debater per shown answer, ``rounds`` rounds of one
+    kind. Subclasses set ``name`` and ``round_kind``."""
+
+    round_kind: ClassVar[RoundKind]
+
+    rounds: int = Field(default=2, ge=1, description="rounds; every debater speaks once a round")
+
+    def seats(self, question: Question, shown: list[int], rng: random.Random) -> list[Seat]:
+        return debater_seats(len(shown))
+
+    def schedule(self) -> list[Round]:
+        speakers = [seat.name for seat in debater_seats(self.n_answers)]
+        return [
+            Round(kind=self.round_kind, speakers=speakers, label=round_label(i, self.rounds))
+            for i in range(self.rounds)
+        ]
+
+
 _REGISTRY: dict[str, type[Protocol]] = {}
 
 
