@@ -53,20 +53,20 @@ def results_table(results: Sequence[CellResult], title: str) -> Table:
     return table
 
 
-def _md(text: str) -> str:
+def md_escape(text: str) -> str:
     out = "".join("\\" + c if c in _MD_SPECIAL else c for c in text)
     return " ".join(out.splitlines())
 
 
 def _markdown_table(results: Sequence[CellResult]) -> str:
     keys = _cell_keys(results)
-    headers = [_md(k) for k in keys] + list(_METRIC_HEADERS)
+    headers = [md_escape(k) for k in keys] + list(_METRIC_HEADERS)
     lines = [
         "| " + " | ".join(headers) + " |",
         "|" + "|".join(["---"] * len(keys) + ["---:"] * len(_METRIC_HEADERS)) + "|",
     ]
     for r in results:
-        cells = [_md(_value(r.cell, k)) for k in keys] + _metric_cells(r)
+        cells = [md_escape(_value(r.cell, k)) for k in keys] + _metric_cells(r)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -137,8 +137,8 @@ def write_report(
     info.setdefault("cells", len(results))
     info.setdefault("debates", sum(r.n for r in results))
 
-    parts = [f"# {_md(title)}", ""]
-    parts += [f"- **{_md(str(k))}**: {_md(str(v))}" for k, v in info.items()]
+    parts = [f"# {md_escape(title)}", ""]
+    parts += [f"- **{md_escape(str(k))}**: {md_escape(str(v))}" for k, v in info.items()]
     parts.append("")
     if results:
         plot_accuracy(plots / "accuracy.png", results, chance=float(info.get("chance", 0.5)))

@@ -113,7 +113,7 @@ def summarize(
     return [_cell_result(cell, ts) for cell, ts in groups.values()]
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     # Temp file in the same directory so os.replace is atomic: readers never see half a file.
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -142,8 +142,8 @@ def write_results(run_dir: Path, results: Sequence[CellResult]) -> None:
     writer = csv.DictWriter(buf, fieldnames=list(header), restval="")
     writer.writeheader()
     writer.writerows(rows)
-    _atomic_write(run_dir / "results.csv", buf.getvalue())
-    _atomic_write(run_dir / "results.json", json.dumps(rows, indent=2, default=str) + "\n")
+    atomic_write(run_dir / "results.csv", buf.getvalue())
+    atomic_write(run_dir / "results.json", json.dumps(rows, indent=2, default=str) + "\n")
 
 
 def load_results(run_dir: Path) -> list[dict[str, Any]]:

@@ -71,3 +71,16 @@ def test_duplicate_ids_in_one_batch_are_refused() -> None:
         import asyncio
 
         asyncio.run(run_many([batch[0], batch[0]]))
+
+
+async def test_torn_line_in_the_middle_after_resume_is_skipped_not_fatal(tmp_path: Path) -> None:
+    """Killed mid-write, then resumed: the torn line ends up between valid ones."""
+    store = JsonlStore(tmp_path / "t.jsonl")
+    await run_many(jobs(4)[:2], store=store)
+    store.path.write_bytes(store.path.read_bytes() + store.path.read_bytes()[:80])
+    await run_many(jobs(4), store=JsonlStore(store.path))
+    assert len(load_transcripts(store.path)) == 4
+    malformed = tmp_path / "m.jsonl"
+    malformed.write_bytes(b"{not json}\n" + store.path.read_bytes())
+    with pytest.raises(DataError, match=r"m.jsonl:1"):
+        load_transcripts(malformed)

@@ -7,6 +7,8 @@ test can check that both implementations agree.
 
 from __future__ import annotations
 
+import hashlib
+
 from debate.domains.treesum import TreeSumDebater, treesum_questions
 from debate.engine import DebateJob
 from debate.protocol import Protocol
@@ -47,9 +49,10 @@ def engine_jobs(cell: SweepCell, n: int, seed: int) -> list[DebateJob]:
     protocol = cell_protocol(cell)
     params = cell.model_dump()
     questions = treesum_questions(n, seed, cell.branching, cell.depth)
+    cell_id = hashlib.sha256(cell.model_dump_json().encode()).hexdigest()[:12]
     return [
         DebateJob(
-            debate_id=f"{q.id}:{cell.protocol}:{cell.error_model}:{cell.epsilon}",
+            debate_id=f"{q.id}:{cell_id}",
             question=q,
             protocol=protocol,
             debaters=debater,

@@ -1,0 +1,283 @@
+"""Run a sweep into a run directory: cells in a process pool, one JSON line per finished cell.
+
+A run directory holds ``config.json``, ``cells.jsonl`` (append-only, flushed and fsynced per
+finished chunk of cells), ``results.csv``/``results.json``, ``report.md`` and ``plots/``.
+Each cell's seed is derived from the config's seed and the cell's parameters, so a result
+does not depend on scheduling, worker count or on how often the run was killed and resumed.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from debate.seeds import derive_seed
+from evals.rundir import TRANSCRIPTS, prepare_run_dir
+from evals.sweep.cells import SweepCell
+from evals.sweep.grid import SweepConfig
+from transcripts.store import append_lines
+
+CELLS = "cells.jsonl"
+POOL_AFTER_SECONDS = 2.0
+"""Start worker processes only when the cells left would take longer than this in-process."""
+ProgressCallback = Callable[[int, int], None]
+"""Called with (cells done, cells in the grid) as cells finish; skipped cells count as done."""
+
+
+class CellRecord(BaseModel):
+    """One finished cell as stored in ``cells.jsonl`` (written flat: params, then counts)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cell: SweepCell
+    n: int
+    correct: int
+    claimant_honest: int = 0
+    correct_honest: int = 0
+    ended_early: int = 0
+    overridden: int = 0
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        data = self.model_dump(mode="json")
+        return json.dumps({**data.pop("cell"), **data})
+
+    @classmethod
+    def from_line(cls, raw: bytes) -> CellRecord:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        cell = {k: data.pop(k) for k in SweepCell.model_fields if k in data}
+        return cls.model_validate({"cell": cell, **data})
+
+
+def cell_key(cell: SweepCell) -> str:
+    """Canonical text of a cell's parameters: its identity in ``cells.jsonl``."""
+    return json.dumps(cell.model_dump(mode="json"), sort_keys=True)
+
+
+def cell_seed(seed: int, cell: SweepCell) -> int:
+    return derive_seed(seed, "sweep", cell_key(cell))
+
+
+def load_records(path: Path) -> tuple[list[CellRecord], int]:
+    """Every readable record (first copy of a cell wins) and the number of unreadable lines.
+
+    A line torn by a kill mid-write is skipped, as ``transcripts.store`` does for debates:
+    its cell is simply run again on resume.
+    """
+    if not path.exists():
+        return [], 0
+    records: dict[str, CellRecord] = {}
+    bad = 0
+    for raw in path.read_bytes().split(b"\n"):
+        if not raw.strip():
+            continue
+        try:
+            record = CellRecord.from_line(raw)
+        except (ValidationError, ValueError):
+            bad += 1
+            continue
+        records.setdefault(cell_key(record.cell), record)
+    return list(records.values()), bad
+
+
+def _simulate_chunk(jobs: list[tuple[SweepCell, int, int]]) -> list[CellRecord]:
+    """Worker: simulate a few cells (numpy is imported in the worker, not the CLI)."""
+    from evals.sweep.simulate import simulate_cell
+
+    out = []
+    for cell, n, seed in jobs:
+        start = time.perf_counter()
+        result = simulate_cell(cell, n, seed)
+        out.append(
+            CellRecord(
+                cell=cell,
+                n=result.n,
+                correct=result.correct,
+                claimant_honest=result.claimant_honest,
+                correct_honest=result.correct_honest,
+                ended_early=result.ended_early,
+                overridden=result.overridden,
+                seconds=round(time.perf_counter() - start, 6),
+            )
+        )
+    return out
+
+
+@dataclass
+class SweepOutcome:
+    run_dir: Path
+    rows: list[dict[str, Any]]
+    ran: int
+    skipped: int
+    seconds: float
+    """Wall time of the simulation (this invocation)."""
+    report_seconds: float
+    pooled: int = 0
+    """Cells simulated by worker processes (the rest ran in this process)."""
+
+
+def _chunks(jobs: list[tuple[SweepCell, int, int]], workers: int) -> list[list[Any]]:
+    """At least 8 chunks per worker and at most ~32 cells a chunk (a kill loses little),
+    interleaved so each chunk mixes cheap and costly cells and times the grid fairly."""
+    count = min(len(jobs), max(workers * 8, -(-len(jobs) // 32)))
+    return [jobs[i::count] for i in range(count)] if count else []
+
+
+def _run_pool(
+    chunks: list[list[Any]], workers: int, store: Callable[[list[CellRecord]], None]
+) -> None:
+    """Simulate chunks in worker processes, storing each as it finishes (in any order)."""
+    # spawn, not fork: the parent may run a progress thread, and forking threads is unsafe.
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        pending: set[Future[list[CellRecord]]] = {
+            pool.submit(_simulate_chunk, chunk) for chunk in chunks
+        }
+        while pending:
+            ready, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in ready:
+                store(future.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_sweep(
+    config: SweepConfig,
+    run_dir: Path,
+    *,
+    resume: bool = False,
+    progress: ProgressCallback | None = None,
+    report: bool = True,
+    pool_after: float = POOL_AFTER_SECONDS,
+) -> SweepOutcome:
+    """Simulate every cell of ``config`` not yet in ``run_dir``, then write results.
+
+    The first chunk of cells always runs in this process and times the rest: if they would
+    take more than ``pool_after`` seconds, ``config.workers`` processes take them over (0
+    forces the pool for whatever the first chunk leaves).
+    """
+    prepare_run_dir(run_dir, config, resume, stores=(CELLS, TRANSCRIPTS))
+    path = run_dir / CELLS
+    done = {cell_key(r.cell) for r in load_records(path)[0]}
+    cells = config.cells()
+    jobs = [
+        (cell, config.debates_per_cell, cell_seed(config.seed, cell))
+        for cell in cells
+        if cell_key(cell) not in done
+    ]
+    finished = len(cells) - len(jobs)
+    report_progress = progress or (lambda done, total: None)
+    report_progress(finished, len(cells))
+    import evals.sweep.simulate  # noqa: F401  (imported before timing: the estimate is warm)
+
+    start = time.perf_counter()
+    chunks = _chunks(jobs, config.workers)
+
+    def store(records: list[CellRecord]) -> None:
+        nonlocal finished
+        append_lines(path, [r.line() for r in records])
+        finished += len(records)
+        report_progress(finished, len(cells))
+
+    # Chunks run here until the time the rest would take justifies starting worker processes
+    # (a spawned worker costs ~0.5 s; a whole default grid simulates in about a second).
+    inline = 0
+    while inline < len(chunks):
+        elapsed = time.perf_counter() - start
+        if config.workers > 1 and inline and elapsed / inline * (len(chunks) - inline) > pool_after:
+            break
+        store(_simulate_chunk(chunks[inline]))
+        inline += 1
+    pooled = sum(len(chunk) for chunk in chunks[inline:])
+    if pooled:
+        _run_pool(chunks[inline:], config.workers, store)
+    seconds = time.perf_counter() - start
+    sample_transcripts(config, run_dir)
+    rows: list[dict[str, Any]] = []
+    report_start = time.perf_counter()
+    if report:
+        from evals.sweep.report import rebuild_sweep_report
+
+        rows = rebuild_sweep_report(run_dir, wall_seconds=seconds)
+    return SweepOutcome(
+        run_dir=run_dir,
+        rows=rows,
+        ran=len(jobs),
+        skipped=len(cells) - len(jobs),
+        seconds=seconds,
+        report_seconds=time.perf_counter() - report_start,
+        pooled=pooled,
+    )
+
+
+def sample_transcripts(config: SweepConfig, run_dir: Path) -> int:
+    """Play ``sample_transcripts`` debates of every cell through the engine and store them
+    whole (skipping those already stored), so a sweep can be read debate by debate."""
+    if not config.sample_transcripts:
+        return 0
+    import asyncio
+
+    from debate.engine import run_many
+    from evals.sweep.engine_jobs import engine_jobs
+    from transcripts.store import JsonlStore
+
+    jobs = [
+        job
+        for cell in config.cells()
+        for job in engine_jobs(cell, config.sample_transcripts, cell_seed(config.seed, cell))
+    ]
+    return len(asyncio.run(run_many(jobs, store=JsonlStore(run_dir / TRANSCRIPTS), concurrency=64)))
+
+
+class CellProgress:
+    """Cells finished: a rich bar on a terminal, a plain line every tenth of the grid otherwise.
+
+    A ``ProgressCallback`` (the engine's ``ProgressReporter`` counts transcripts, which a
+    sweep has none of). Use as a context manager so the bar is always stopped.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.bar: Progress | None = None
+        self.last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.console.is_terminal:
+            if self.bar is None:
+                self.bar = Progress(
+                    TextColumn("[bold]cells"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=self.console,
+                )
+                self.bar.start()
+                self.bar.add_task("cells", total=total)
+            self.bar.update(self.bar.task_ids[0], completed=done, total=total)
+            return
+        step = max(1, total // 10)
+        if done == total or done // step != self.last // step or self.last < 0:
+            print(f"cells: {done}/{total} done", file=self.console.file, flush=True)
+        self.last = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __enter__(self) -> CellProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

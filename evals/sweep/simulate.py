@@ -1,0 +1,216 @@
+"""Vectorised simulation of one sweep cell: ``n`` tree-sum debates at once with numpy.
+
+The rules are those of docs/recursive-debate.md, played for every debate in parallel: arrays
+hold one entry per debate and the only Python loops run over the ``d`` levels (and the ``b``
+children of a node), never over debates. The engine plays the same game one debate at a time;
+this is the fast path that makes a whole judge-error x depth grid take seconds.
+
+Two sampling shortcuts are exact in distribution, and keep time and memory independent of the
+``b**d`` leaves:
+
+- Systematic blind spots: each leaf is blind independently with probability ``rate``. Only the
+  blind-or-not flags of the subtrees along the played path matter, so they are drawn top-down:
+  a node's children's "subtree holds a blind leaf" flags are independent given nothing, and
+  are drawn conditioned on their parent's flag (at least one child blind iff the parent is).
+- Naive judge: the ``judge_budget`` distinct leaves it samples are i.i.d. draws, and so are
+  the other leaves, so the total is the sampled sum plus the sum of ``N - k`` fresh draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from evals.sweep.cells import SweepCell
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    Bools = NDArray[np.bool_]
+    Ints = NDArray[np.int64]
+
+_CHUNK = 1 << 22
+"""Most leaf values drawn at once by the naive judge (bounds memory for huge trees)."""
+
+
+@dataclass(frozen=True)
+class SimResult:
+    """Counts from one simulated cell (all debates count; nothing is dropped)."""
+
+    n: int
+    correct: int
+    claimant_honest: int
+    """Debates whose claimant defended the correct answer (0 for naive: no claimant)."""
+    correct_honest: int
+    """Correct verdicts among those debates; ``correct - correct_honest`` are the liars'."""
+    ended_early: int
+    """recursive-every-level: debates ended by a wrong level check."""
+    overridden: int
+    """Verdicts decided by a verdict-scope bias (position or persuasion) instead of the game."""
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.n if self.n else float("nan")
+
+
+def simulate_cell(cell: SweepCell, n: int, seed: int) -> SimResult:
+    """Play ``n`` debates of ``cell``; deterministic given ``seed``."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    rng = np.random.default_rng(seed)
+    if cell.protocol == "naive":
+        honest = np.zeros(n, dtype=bool)
+        right, early = _naive(cell, n, rng), np.zeros(n, dtype=bool)
+    else:
+        honest = rng.random(n) < 0.5
+        right, early = _tree_game(cell, honest, rng)
+    correct, overridden = _verdict_bias(cell, right, honest, rng)
+    return SimResult(
+        n=n,
+        correct=int(correct.sum()),
+        claimant_honest=int(honest.sum()),
+        correct_honest=int((correct & honest).sum()),
+        ended_early=int(early.sum()),
+        overridden=int(overridden.sum()),
+    )
+
+
+def _tree_game(cell: SweepCell, honest: Bools, rng: np.random.Generator) -> tuple[Bools, Bools]:
+    """recursive / recursive-every-level / consultancy: (unbiased verdict correct, ended early).
+
+    ``claim_true`` is whether the disputed claim is true; it starts as "the claimant is honest"
+    and a false claim becomes true only when the challenger misses the flawed child.
+    """
+    n, b, d, eps = honest.size, cell.branching, cell.depth, cell.epsilon
+    rows = np.arange(n)
+    claim_true = honest.copy()
+    rate = eps if cell.error_model == "systematic" else 0.0
+    # Does the disputed node's subtree hold a blind leaf? (root: any of the N leaves)
+    blind = rng.random(n) < _p_any(cell.leaves, rate) if rate > 0 else np.zeros(n, dtype=bool)
+    level_checks = cell.protocol == "recursive-every-level" and cell.error_model == "random"
+    ended = np.zeros(n, dtype=bool)
+    claimant_wins = np.zeros(n, dtype=bool)
+    p_find = 1.0 if cell.search is None else min(1.0, (cell.search + 1) / b)
+    for level in range(d):
+        if level_checks:
+            # A wrong level check ends the debate against the side right at this level.
+            wrong = ~ended & (rng.random(n) < eps)
+            claimant_wins[wrong] = ~claim_true[wrong]
+            ended |= wrong
+        kids_blind = _children_blind(blind, b, b ** (d - level - 1), rate, rng)
+        # One steering draw serves whichever debater lies here: the claimant's flawed child
+        # when the claim is false, the lying challenger's pick when it is true.
+        steer = _steer(kids_blind, cell.aware, rng)
+        if cell.protocol == "consultancy":
+            pick = rng.integers(b, size=n)  # the judge challenges at random
+        else:
+            # Honest challenger: finds the flaw w.p. p = min(1, (s+1)/b) (s random children
+            # examined, else a random unexamined one); a miss is uniform over the others.
+            found = rng.random(n) < p_find
+            other = (steer + 1 + rng.integers(b - 1, size=n)) % b
+            pick = np.where(claim_true | found, steer, other)
+        claim_true = claim_true | (pick != steer)
+        blind = kids_blind[rows, pick]
+    # The leaf check: random errs w.p. eps; systematic on a blind leaf (``blind`` is all
+    # False for the verdict-scope models, which leave checks alone).
+    inverted = rng.random(n) < eps if cell.error_model == "random" else blind
+    claimant_wins = np.where(ended, claimant_wins, claim_true ^ inverted)
+    return claimant_wins == honest, ended
+
+
+def _p_any(leaves: int, rate: float) -> float:
+    """P(a block of ``leaves`` leaves holds a blind one) = 1 - (1-rate)**leaves, stably."""
+    return float(-np.expm1(leaves * np.log1p(-rate))) if rate < 1 else 1.0
+
+
+def _children_blind(
+    parent: Bools, b: int, size: int, rate: float, rng: np.random.Generator
+) -> Bools:
+    """Blind flags of the ``b`` child subtrees (``size`` leaves each) given the parent's flag.
+
+    Drawn child by child: once a blind child is found the rest are free (prob ``pi``); before
+    that, child ``j`` is blind w.p. ``pi / P(some of children j..b-1 blind)``, so at least one
+    is blind exactly when the parent is.
+    """
+    n = parent.size
+    out = np.zeros((n, b), dtype=bool)
+    if rate <= 0:
+        return out
+    pi = _p_any(size, rate)
+    found = np.zeros(n, dtype=bool)
+    u = rng.random((n, b))
+    for j in range(b):
+        first = pi / _p_any(b - j, pi) if pi < 1 else 1.0
+        out[:, j] = u[:, j] < np.where(found, pi, np.where(parent, first, 0.0))
+        found |= out[:, j]
+    return out
+
+
+def _steer(kids_blind: Bools, aware: bool, rng: np.random.Generator) -> Ints:
+    """A child chosen uniformly, among blind subtrees when aware and there are any."""
+    n, b = kids_blind.shape
+    keys = rng.random((n, b))
+    if aware:
+        prefer = kids_blind | ~kids_blind.any(axis=1, keepdims=True)
+        keys = np.where(prefer, keys, -1.0)
+    steer: Ints = keys.argmax(axis=1)
+    return steer
+
+
+def _naive(cell: SweepCell, n: int, rng: np.random.Generator) -> Bools:
+    """The no-debate judge: estimate N * mean(k sampled leaves), pick the closer answer."""
+    big_n = cell.leaves
+    k = min(cell.judge_budget, big_n)
+    sampled = _leaf_sums(rng, n, k)
+    total = sampled + _leaf_sums(rng, n, big_n - k)
+    delta = rng.integers(1, 10, size=n) * np.where(rng.random(n) < 0.5, -1, 1)
+    # Distances times k, in integers: |N*S - k*T| vs |N*S - k*(T + delta)|.
+    estimate = big_n * sampled
+    to_true = np.abs(estimate - k * total)
+    to_wrong = np.abs(estimate - k * (total + delta))
+    tie = to_true == to_wrong
+    right = np.where(tie, rng.random(n) < 0.5, to_true < to_wrong)
+    # One check: random inverts it w.p. eps; systematic when the whole item is blind.
+    if cell.error_model in ("random", "systematic"):
+        right = right ^ (rng.random(n) < cell.epsilon)
+    return right
+
+
+def _leaf_table() -> Ints:
+    """Value of every (kind, x, y) leaf, all equally likely: drawing one index draws a leaf."""
+    x, y = np.meshgrid(np.arange(1, 100), np.arange(1, 100), indexing="ij")
+    kinds = [x + y, x - y, x * y, x % y]  # add, sub, mul, mod, as in debate.domains.treesum
+    return np.concatenate([v.ravel() for v in kinds]).astype(np.int64)
+
+
+_LEAVES = _leaf_table()
+
+
+def _leaf_sums(rng: np.random.Generator, n: int, count: int) -> Ints:
+    """Per debate, the sum of ``count`` fresh leaf values (kinds and operands uniform)."""
+    total = np.zeros(n, dtype=np.int64)
+    step = max(1, _CHUNK // n)
+    for start in range(0, count, step):
+        index = rng.integers(_LEAVES.size, size=(n, min(step, count - start)))
+        total += _LEAVES[index].sum(axis=1)
+    return total
+
+
+def _verdict_bias(
+    cell: SweepCell, right: Bools, honest: Bools, rng: np.random.Generator
+) -> tuple[Bools, Bools]:
+    """Apply a verdict-scope model once: (final verdict correct, verdict overridden)."""
+    n = right.size
+    if cell.error_model == "position":
+        overridden = rng.random(n) < cell.epsilon
+        correct_first = rng.random(n) < 0.5  # where the correct answer is listed
+        return np.where(overridden, correct_first, right), overridden
+    if cell.error_model == "persuasion" and cell.protocol != "naive":
+        overridden = rng.random(n) < cell.epsilon
+        # Last speaker: the challenger in recursive debates (honest iff the claimant lies);
+        # the consultant in consultancy (the judge's challenges are not speeches).
+        last_honest = honest if cell.protocol == "consultancy" else ~honest
+        return np.where(overridden, last_honest, right), overridden
+    return right, np.zeros(n, dtype=bool)

@@ -1,0 +1,47 @@
+"""Closed-form accuracy of a sweep cell: the theory overlay of docs/recursive-debate.md.
+
+Conservative on purpose: a value is returned only where the doc's table applies exactly, so a
+simulation that disagrees with it is a bug, never an approximation. Everything else (the naive
+judge, systematic consultancy, limited search under persuasion, unaware liars facing blind
+spots, ...) is ``None``. A cell whose error strength is 0 has no error at all, so it takes the
+error-free accuracy ``a0`` whatever its model.
+"""
+
+from __future__ import annotations
+
+from evals.sweep.cells import SweepCell
+
+
+def theory_accuracy(cell: SweepCell) -> float | None:
+    """The doc's closed form for ``cell``, or None where it gives none."""
+    if cell.protocol == "naive":
+        return None  # depends on the distribution of leaf values
+    b, d, eps = cell.branching, cell.depth, cell.epsilon
+    full_search = cell.search is None or cell.search + 1 >= b
+    # Probability that the flawed child is followed all the way down to a leaf.
+    follow = (1.0 / b) ** d if cell.protocol == "consultancy" else _p(cell) ** d
+    a0 = (1 + follow) / 2  # no error: an honest claimant always wins; a liar is caught
+    if eps == 0:
+        return a0
+    model = cell.error_model
+    if model == "random":
+        if cell.protocol == "recursive-every-level":
+            return (1 - eps) ** (d + 1) if full_search else None
+        return (1 - eps) / 2 + (follow * (1 - eps) + (1 - follow) * eps) / 2
+    if model == "systematic":
+        if cell.protocol != "consultancy" and cell.aware and full_search:
+            return float((1 - eps) ** cell.leaves)
+        return None
+    if model == "persuasion":
+        if cell.protocol == "consultancy":
+            return (1 - eps) * a0 + eps / 2
+        return 1 - eps / 2 if full_search else None
+    # position: any two-answer protocol
+    return (1 - eps) * a0 + eps / 2
+
+
+def _p(cell: SweepCell) -> float:
+    """The honest challenger's chance of finding the flaw at one level."""
+    if cell.search is None:
+        return 1.0
+    return min(1.0, (cell.search + 1) / cell.branching)
