@@ -42,7 +42,12 @@ class ModelDebater:
         ]
 
     async def __call__(self, view: DebaterView) -> Speech:
-        seed = derive_seed(view.setup.seed, view.debate_id, view.seat.name, view.round)
+        return await self.speak(view)
+
+    async def speak(self, view: DebaterView, seed: int | None = None) -> Speech:
+        """One speech; ``seed`` defaults to one derived from the debate, seat and round."""
+        if seed is None:
+            seed = derive_seed(view.setup.seed, view.debate_id, view.seat.name, view.round)
         messages = self.messages(view)
         response = await self.model.generate(messages, seed=seed)
         return Speech(

@@ -1,34 +1,77 @@
-"""A prompted model judge that states a probability for each answer.
+"""A prompted model judge: a probability for each answer, and questions between rounds.
 
-A reply without a valid ``Probabilities:`` line is recorded as a parse failure (uniform
-probabilities, no decision, counted wrong): never dropped and never guessed.
+Probabilities come from the answer letters' token logprobs where the backend offers them
+(``probabilities="logprobs"``, or ``"auto"`` on a backend that supports them), else from a
+strictly parsed stated line ``Probabilities: A=0.7, B=0.3``. A reply that yields neither is
+re-asked (the failed reply stays in the conversation) up to ``max_reasks`` times; after that
+the failure is recorded (uniform probabilities, no decision, counted wrong): never dropped
+and never guessed. Every attempt's text is kept in ``verdict.request["attempts"]``.
 """
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from debate.models import Message, Model
 from debate.prompts import PromptSet
 from debate.seeds import derive_seed
-from debate.types import AgentInfo, JudgeView, Verdict
-from judges.parsing import parse_probabilities
+from debate.types import AgentInfo, JudgeView, Said, Usage, Verdict
+from judges.parsing import parse_probabilities, probabilities_from_logprobs
 from transcripts.text import answers_text, transcript_text
+
+Method = Literal["auto", "logprobs", "stated"]
+
+REASK = {
+    "stated": (
+        "Your reply did not end with a valid line `Probabilities: A=0.xx, B=0.yy` (one "
+        "probability per answer, summing to 1). Reply again, ending with exactly that line."
+    ),
+    "logprobs": "Reply with the letter of the correct answer only: a single capital letter.",
+}
+LETTER_MAX_TOKENS = 4
+"""Tokens allowed for a letter reply: room for a leading space or parenthesis."""
 
 
 class ModelJudge:
-    def __init__(self, model: Model, prompts: PromptSet | None = None) -> None:
+    """Implements ``Judge`` and ``QuestioningJudge`` on any ``Model``."""
+
+    def __init__(
+        self,
+        model: Model,
+        prompts: PromptSet | None = None,
+        *,
+        probabilities: Method = "auto",
+        max_reasks: int = 2,
+        top_logprobs: int = 10,
+    ) -> None:
+        if max_reasks < 0:
+            raise ValueError("max_reasks must be at least 0")
         self.model = model
         self.prompts = prompts or PromptSet()
+        self.max_reasks = max_reasks
+        self.top_logprobs = top_logprobs
+        supported = model.backend.supports_logprobs
+        self.method: Literal["logprobs", "stated"] = (
+            "logprobs"
+            if probabilities == "logprobs" or (probabilities == "auto" and supported)
+            else "stated"
+        )
 
     def describe(self) -> AgentInfo:
-        return self.model.describe()
+        info = self.model.describe()
+        settings = {**info.settings, "probabilities": self.method, "max_reasks": self.max_reasks}
+        return info.model_copy(update={"settings": settings})
 
-    def messages(self, view: JudgeView) -> list[Message]:
-        fields = {
+    def _fields(self, view: JudgeView) -> dict[str, str]:
+        return {
             "question": view.question,
             "answers": answers_text(view.answers),
             "transcript": transcript_text(view.turns),
         }
-        system = self.prompts.get("judge_system", view.protocol)
+
+    def messages(self, view: JudgeView, kind: str = "judge_system") -> list[Message]:
+        fields = self._fields(view)
+        system = self.prompts.get(kind, view.protocol)
         turn = self.prompts.get("judge_turn", view.protocol)
         return [
             Message(role="system", content=system.format(**fields)),
@@ -36,19 +79,55 @@ class ModelJudge:
         ]
 
     async def __call__(self, view: JudgeView) -> Verdict:
-        seed = derive_seed(view.seed, view.debate_id, "judge")
-        messages = self.messages(view)
+        letters = self.method == "logprobs"
+        messages = self.messages(view, "judge_letter" if letters else "judge_system")
+        sampling = self.model.config.sampling
+        extra: dict[str, Any] = {}
+        if letters:
+            sampling = sampling.model_copy(update={"max_tokens": LETTER_MAX_TOKENS})
+            extra = {"logprobs": True, "top_logprobs": self.top_logprobs}
+        usage, attempts = Usage(), []
+        probs: list[float] | None = None
+        text = ""
+        for attempt in range(self.max_reasks + 1):
+            seed = derive_seed(view.seed, view.debate_id, "judge", *([attempt] if attempt else []))
+            response = await self.model.generate(
+                messages, seed=seed, sampling=sampling, extra=extra
+            )
+            usage, text = usage + response.usage, response.text
+            if letters:
+                probs = probabilities_from_logprobs(
+                    response.extra.get("logprobs"), len(view.answers)
+                )
+            else:
+                probs = parse_probabilities(text, len(view.answers))
+            attempts.append({"text": text, "parsed": probs is not None, "seed": seed})
+            if probs is not None:
+                break
+            messages = [
+                *messages,
+                Message(role="assistant", content=text),
+                Message(role="user", content=REASK[self.method]),
+            ]
+        request = {
+            "messages": [m.model_dump() for m in messages],
+            "seed": attempts[0]["seed"],
+            "method": self.method,
+            "attempts": attempts,
+            "cached": response.cached,
+        }
+        if probs is None:
+            return Verdict.unparsed(len(view.answers), text, usage=usage, request=request)
+        return Verdict(probabilities=probs, raw=text, usage=usage, request=request)
+
+    async def ask(self, view: JudgeView) -> str:
+        """A question for both debaters (interactive debate), with its usage attached."""
+        messages = self.messages(view, "judge_ask")
+        seed = derive_seed(view.seed, view.debate_id, "judge-ask", len(view.turns))
         response = await self.model.generate(messages, seed=seed)
         request = {
             "messages": [m.model_dump() for m in messages],
             "seed": seed,
             "cached": response.cached,
         }
-        probs = parse_probabilities(response.text, len(view.answers))
-        if probs is None:
-            return Verdict.unparsed(
-                len(view.answers), response.text, usage=response.usage, request=request
-            )
-        return Verdict(
-            probabilities=probs, raw=response.text, usage=response.usage, request=request
-        )
+        return Said(response.text.strip(), usage=response.usage, request=request)

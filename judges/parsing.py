@@ -6,6 +6,7 @@ accepted). Anything else is a parse failure: recorded, counted wrong, never gues
 
 from __future__ import annotations
 
+import math
 import re
 
 from debate.types import letter
@@ -40,3 +41,42 @@ def parse_probabilities(text: str, n_answers: int) -> list[float] | None:
     if any(v < 0 or v > 1 for v in values.values()) or abs(total - 1) > TOLERANCE:
         return None
     return [values[letter(p)] / total for p in range(n_answers)]
+
+
+_LETTER_TOKEN = re.compile(r"^[\s(*\"'\[]*(?P<letter>[A-Z])[\s).:*\"'\]]*$")
+
+
+def _letter_of(token: str) -> str | None:
+    match = _LETTER_TOKEN.match(token)
+    return match.group("letter") if match else None
+
+
+def probabilities_from_logprobs(entries: object, n_answers: int) -> list[float] | None:
+    """Probabilities for answers A.. from the token logprobs of a one-letter reply.
+
+    ``entries`` is ``GenerateResponse.extra["logprobs"]``: per generated token, its
+    ``token``, ``logprob`` and ``top_logprobs``. The first generated token that is an answer
+    letter (allowing a leading space or bracket, e.g. ``" A"`` or ``"(B"``) is the decision;
+    the probability mass its top alternatives give each letter (variants summed) is
+    renormalised over the letters. A letter absent from the alternatives gets 0. No letter
+    token at all is a parse failure (None), never a guess.
+    """
+    if not isinstance(entries, list):
+        return None
+    expected = {letter(p) for p in range(n_answers)}
+    for entry in entries:
+        if not isinstance(entry, dict) or _letter_of(str(entry.get("token", ""))) not in expected:
+            continue
+        mass = dict.fromkeys(sorted(expected), 0.0)
+        seen: set[str] = set()
+        for alt in [entry, *entry.get("top_logprobs", [])]:
+            token = str(alt.get("token", ""))
+            found = _letter_of(token)
+            if found in expected and token not in seen:
+                seen.add(token)
+                mass[found] += math.exp(float(alt["logprob"]))
+        total = sum(mass.values())
+        if total <= 0:
+            return None
+        return [mass[letter(p)] / total for p in range(n_answers)]
+    return None

@@ -164,7 +164,7 @@ async def test_unparseable_judge_reply_counts_as_wrong() -> None:
         question(),
         build_protocol("naive"),
         ModelDebater(model(ScriptedBackend([]))),
-        ModelJudge(model(ScriptedBackend([reply]))),
+        ModelJudge(model(ScriptedBackend([reply])), max_reasks=0),
         swap=False,
     )
     assert transcript.error is None

@@ -72,6 +72,8 @@ class Backend(ABC):
     """One provider or local engine. Implement ``generate``; classify errors if needed."""
 
     kind: str = "backend"
+    supports_logprobs: bool = False
+    """Whether responses can carry token logprobs in ``extra["logprobs"]`` when asked."""
 
     @abstractmethod
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
@@ -93,3 +95,7 @@ class Backend(ABC):
         transcripts via ``Model.describe()``.
         """
         return {"kind": self.kind}
+
+    async def aclose(self) -> None:
+        """Release connections (``Model.aclose`` calls it); nothing to do by default."""
+        return None

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from debate.models.base import Backend, GenerateRequest, GenerateResponse, Message, SamplingSettings
+from debate.models.costs import Price, default_price
 from debate.types import AgentInfo, Usage
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,14 @@ class ModelConfig(BaseModel):
     cache_dir: Path | None = Field(
         default=None, description="on-disk response cache directory; None disables caching"
     )
+    price: Price | None = Field(
+        default=None,
+        description="USD per million tokens; None looks the model id up in DEFAULT_PRICES",
+    )
+
+    def resolved_price(self) -> Price | None:
+        """The price calls are charged at: this config's, else the default table's."""
+        return self.price or default_price(self.model)
 
 
 def _throttler(requests_per_minute: float) -> Throttler:
@@ -104,6 +113,7 @@ class Model:
             diskcache.Cache(str(config.cache_dir)) if config.cache_dir is not None else None
         )
         self._usage = Usage()
+        self._price = config.resolved_price()
 
     @property
     def usage(self) -> Usage:
@@ -144,8 +154,10 @@ class Model:
                 return hit
 
         raw = await self._call_with_retries(request)
-        # One logical call, however many attempts it took or what the backend reported.
-        usage = raw.usage.model_copy(update={"calls": 1, "cached_calls": 0})
+        # One logical call, however many attempts it took or what the backend reported;
+        # priced here unless the backend reported its own cost.
+        cost = raw.usage.cost_usd or (self._price.usage_cost(raw.usage) if self._price else 0.0)
+        usage = raw.usage.model_copy(update={"calls": 1, "cached_calls": 0, "cost_usd": cost})
         response = raw.model_copy(update={"usage": usage, "cached": False})
         if key is not None and self._cache is not None:
             # Sync on purpose: local sqlite is fast, and diskcache connections are
@@ -223,9 +235,10 @@ class Model:
         )
 
     async def aclose(self) -> None:
-        """Close the on-disk cache (safe to call twice)."""
+        """Close the on-disk cache and the backend's connections (safe to call twice)."""
         if self._cache is not None:
             self._cache.close()
+        await self.backend.aclose()
 
     async def __aenter__(self) -> Self:
         return self
