@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -68,3 +70,49 @@ def expected_calibration_error(
         mask = bins == b
         ece += mask.sum() / conf.size * abs(hits[mask].mean() - conf[mask].mean())
     return float(ece)
+
+
+@dataclass(frozen=True)
+class CalibrationBin:
+    """Verdicts whose confidence lies in ``[low, high)`` (the last bin also takes ``high``,
+    the first everything below ``low``)."""
+
+    low: float
+    high: float
+    n: int
+    mean_confidence: float
+    accuracy: float
+
+
+def calibration_bins(
+    confidences: Sequence[float],
+    correct: Sequence[bool],
+    edges: Sequence[float] = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+) -> list[CalibrationBin]:
+    """Accuracy against stated confidence, bin by bin (empty bins are left out).
+
+    A calibrated judge is right about 85% of the time when it says 85%: these bins show
+    where a judge is over- or under-confident, which one ECE number hides. Bins are closed
+    on the left, so a judge who says 90% finds it in the bin from 90%.
+    """
+    if len(confidences) != len(correct):
+        raise ValueError(
+            f"confidences and correct differ in length: {len(confidences)} != {len(correct)}"
+        )
+    if len(edges) < 2 or any(b <= a for a, b in pairwise(edges)):
+        raise ValueError("edges must be at least two increasing numbers")
+    bins: list[list[tuple[float, bool]]] = [[] for _ in edges[1:]]
+    for conf, hit in zip(confidences, correct, strict=True):
+        above = [i for i, low in enumerate(edges[:-1]) if conf >= low - 1e-9]
+        bins[above[-1] if above else 0].append((conf, hit))
+    return [
+        CalibrationBin(
+            low=edges[i],
+            high=edges[i + 1],
+            n=len(members),
+            mean_confidence=sum(c for c, _ in members) / len(members),
+            accuracy=sum(h for _, h in members) / len(members),
+        )
+        for i, members in enumerate(bins)
+        if members
+    ]
