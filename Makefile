@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 RUN_DIR ?= runs/smoke-$(shell date +%Y%m%d-%H%M%S)
 
-.PHONY: setup demo test test-slow lint clean
+.PHONY: setup demo test test-slow lint clean bench-api bench-sweep
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ test: lint
 
 test-slow: setup
 	$(BIN)/pytest -q -m slow
+
+bench-api: setup
+	$(BIN)/python benchmarks/api_bench.py
+
+bench-sweep: setup
+	$(BIN)/python benchmarks/sweep_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -12,12 +12,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from debate.errors import DebateError
+
+if TYPE_CHECKING:
+    from evals.config import EvalConfig
+    from evals.sweep.grid import SweepConfig
 
 app = typer.Typer(
     add_completion=False,
@@ -34,6 +38,13 @@ ResumeOption = Annotated[bool, typer.Option("--resume", help="skip debates alrea
 QuickOption = Annotated[bool, typer.Option("--quick", help="a few questions only")]
 DataDirOption = Annotated[
     Path | None, typer.Option("--data-dir", help="dataset folder (default ../shared/data)")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="print the planned model calls and estimated cost")
+]
+MaxCostOption = Annotated[
+    float | None,
+    typer.Option("--max-cost", min=0, help="USD: start no new debate once this is spent"),
 ]
 
 
@@ -58,20 +69,92 @@ def one_line_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _run(config_name: str, config: object, out: Path, resume: bool, data_dir: Path | None) -> None:
+def _run(
+    config_name: str,
+    config: object,
+    out: Path,
+    resume: bool,
+    data_dir: Path | None,
+    dry_run: bool = False,
+    max_cost: float | None = None,
+) -> None:
+    """Run an eval or a sweep: the one place that dispatches on the kind of config."""
     from debate.progress import progress_for
     from evals.config import EvalConfig
     from evals.report import results_table
     from evals.runner import run_eval
+    from evals.sweep.grid import SweepConfig
 
+    if isinstance(config, SweepConfig):
+        if dry_run or max_cost is not None:
+            raise DebateError("--dry-run and --max-cost apply to evals of debates, not sweeps")
+        _run_sweep(config, out, resume)
+        return
+    from evals.mnist.config import MnistDebateConfig
+
+    if isinstance(config, MnistDebateConfig):
+        if dry_run or max_cost is not None:
+            raise DebateError("--dry-run and --max-cost do not apply to the MNIST preset")
+        from debate.commands.mnist import run_mnist_preset
+
+        run_mnist_preset(config, out, resume, data_dir)
+        return
     assert isinstance(config, EvalConfig)
+    if dry_run:
+        _dry_run(config, out if resume else None, data_dir)
+        return
     outcome = run_eval(
-        config, out, resume=resume, progress=progress_for(err_console), data_root=data_dir
+        config,
+        out,
+        resume=resume,
+        progress=progress_for(err_console),
+        data_root=data_dir,
+        max_cost_usd=max_cost,
     )
     console.print(results_table(outcome.results, config.name))
     console.print(
         f"ran {outcome.ran} debates in {outcome.seconds:.1f} s "
-        f"({outcome.skipped} already stored, {outcome.failed} failed)",
+        f"({outcome.skipped} already stored, {outcome.failed} failed); "
+        f"cost ${outcome.cost_usd:.4f}",
+        markup=False,
+        highlight=False,
+    )
+    if outcome.not_started:
+        console.print(
+            f"stopped: --max-cost ${max_cost:g} reached; {outcome.not_started} debates not "
+            "started (rerun with --resume to continue)",
+            markup=False,
+            highlight=False,
+        )
+    console.print(f"run directory: {outcome.run_dir}", markup=False, highlight=False)
+
+
+def _dry_run(config: EvalConfig, run_dir: Path | None, data_dir: Path | None) -> None:
+    """Print the calls and estimated cost of a run; call no model and write nothing."""
+    from evals.plan import plan_eval, plan_table
+
+    plan = plan_eval(config, run_dir, data_dir)
+    console.print(plan_table(plan, config.name))
+    console.print(
+        f"dry run: {plan.debates} debates planned ({plan.stored} already stored), "
+        f"{plan.usage.calls} model calls, estimated cost ${plan.usage.cost_usd:.4f} "
+        "(outputs counted at max_tokens; nothing was called or written)",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _run_sweep(config: SweepConfig, out: Path, resume: bool) -> None:
+    from evals.sweep.report import headline_table
+    from evals.sweep.runner import CellProgress, run_sweep
+
+    with CellProgress(err_console) as progress:
+        outcome = run_sweep(config, out, resume=resume, progress=progress)
+    console.print(headline_table(outcome.rows, config.name))
+    debates = outcome.ran * config.debates_per_cell
+    console.print(
+        f"simulated {outcome.ran} cells ({debates} debates) in {outcome.seconds:.1f} s wall time "
+        f"({outcome.skipped} cells already stored); report in {outcome.report_seconds:.1f} s",
         markup=False,
         highlight=False,
     )
@@ -90,17 +173,21 @@ def run(
     resume: ResumeOption = False,
     quick: QuickOption = False,
     data_dir: DataDirOption = None,
+    dry_run: DryRunOption = False,
+    max_cost: MaxCostOption = None,
 ) -> None:
-    """Run the eval described by a config file."""
-    from evals.config import load_config
+    """Run the eval or sweep described by a config file."""
+    from evals.sweep.grid import load_any_config
 
-    cfg = load_config(config)
+    cfg = load_any_config(config)
     _run(
         config.stem,
         cfg.quick() if quick else cfg,
         out or _default_out(config.stem),
         resume,
         data_dir,
+        dry_run,
+        max_cost,
     )
 
 
@@ -112,11 +199,15 @@ def eval_(
     resume: ResumeOption = False,
     quick: QuickOption = False,
     data_dir: DataDirOption = None,
+    dry_run: DryRunOption = False,
+    max_cost: MaxCostOption = None,
 ) -> None:
-    """Run a named preset eval."""
+    """Run a named preset eval (or sweep, e.g. judge-error-depth)."""
     from evals.presets import load_preset
 
-    _run(preset, load_preset(preset, quick=quick), out or _default_out(preset), resume, data_dir)
+    config = load_preset(preset, quick=quick)
+    out = out or _default_out(preset)
+    _run(preset, config, out, resume, data_dir, dry_run, max_cost)
 
 
 @app.command()
@@ -151,18 +242,32 @@ def show(
 @app.command()
 @one_line_errors
 def report(run_dir: Annotated[Path, typer.Argument(help="run directory")]) -> None:
-    """Recompute results.csv/json, report.md and plots from a run's transcripts."""
+    """Recompute results.csv/json, report.md and plots from a run's transcripts or cells."""
     from evals.report import results_table
     from evals.runner import write_outputs
+    from evals.sweep.report import headline_table, is_sweep_run, rebuild_sweep_report
 
     if not run_dir.is_dir():
         raise DebateError(f"no such run directory: {run_dir}")
-    results = write_outputs(run_dir)
-    console.print(results_table(results, str(run_dir)))
+    from evals.mnist.report import mnist_run_config
+
+    if is_sweep_run(run_dir):
+        console.print(headline_table(rebuild_sweep_report(run_dir), str(run_dir)))
+    elif (mnist := mnist_run_config(run_dir)) is not None:
+        from evals.mnist.report import write_outputs as write_mnist_outputs
+        from evals.mnist.table import results_table as mnist_table
+
+        console.print(mnist_table(write_mnist_outputs(run_dir, mnist), mnist))
+    else:
+        console.print(results_table(write_outputs(run_dir), str(run_dir)))
     console.print(f"report: {run_dir / 'report.md'}", markup=False, highlight=False)
 
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "debate.commands.judge",
+    "debate.commands.local_models",
+    "debate.commands.mnist",
+)
 """Modules defining further commands; each registers on ``app`` when imported (lazily, so
 ``debate --help`` stays fast and a feature's heavy imports load only when it is used)."""
 

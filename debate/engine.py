@@ -14,18 +14,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from debate.progress import NullProgress, ProgressReporter
-from debate.protocol import Protocol, Round
-from debate.roles import Debater, Judge
+from debate.errors import ConfigError
+from debate.progress import DebateObserver, NullObserver, NullProgress, ProgressReporter
+from debate.protocol import JUDGE, Protocol, Round
+from debate.roles import Debater, Judge, QuestioningJudge
 from debate.seeds import derive_seed
 from debate.types import (
     DebaterView,
     DebateSetup,
     JudgeView,
     Question,
+    Said,
     Seat,
     Transcript,
     Turn,
+    TurnKind,
     Usage,
     Verdict,
 )
@@ -62,15 +65,22 @@ def _debater_for(debaters: Debaters, seat: Seat) -> Debater:
 
 
 async def _speak(
-    debater: Debater, view: DebaterView, index: int, round_index: int, policy: EvidencePolicy
+    debater: Debater,
+    view: DebaterView,
+    index: int,
+    round_index: int,
+    policy: EvidencePolicy,
+    observer: DebateObserver,
+    kind: TurnKind = "speech",
 ) -> Turn:
+    observer.turn_started(view.debate_id, view.seat)
     started_at, clock = time.time(), time.perf_counter()
     speech = await debater(view)
     context = view.setup.question.context
-    return Turn(
+    turn = Turn(
         index=index,
         round=round_index,
-        kind="judge_question" if view.seat.role == "judge" else "speech",
+        kind="judge_question" if view.seat.role == "judge" else kind,
         speaker=view.seat.name,
         position=view.seat.position,
         text=speech.text,
@@ -83,6 +93,8 @@ async def _speak(
         usage=speech.usage,
         request=speech.request,
     )
+    observer.turn_finished(view.debate_id, turn)
+    return turn
 
 
 async def _run_round(
@@ -94,6 +106,7 @@ async def _run_round(
     debaters: Debaters,
     turns: list[Turn],
     policy: EvidencePolicy,
+    observer: DebateObserver,
 ) -> None:
     def view(seat_name: str, visible: list[Turn]) -> DebaterView:
         return DebaterView(
@@ -119,6 +132,8 @@ async def _run_round(
                             len(turns) + i,
                             round_index,
                             policy,
+                            observer,
+                            rnd.turn,
                         )
                     )
                     for i, name in enumerate(rnd.speakers)
@@ -137,8 +152,32 @@ async def _run_round(
                     len(turns),
                     round_index,
                     policy,
+                    observer,
+                    rnd.turn,
                 )
             )
+
+
+async def _ask_judge(
+    judge: QuestioningJudge, view: JudgeView, round_index: int, observer: DebateObserver
+) -> Turn:
+    """A ``judge_question`` round: the judge's question, recorded as a turn of its own."""
+    started_at, clock = time.time(), time.perf_counter()
+    question = await judge.ask(view)
+    turn = Turn(
+        index=len(view.turns),
+        round=round_index,
+        kind="judge_question",
+        speaker=JUDGE,
+        position=None,
+        text=str(question),
+        started_at=started_at,
+        duration_s=time.perf_counter() - clock,
+        usage=question.usage if isinstance(question, Said) else Usage(),
+        request=question.request if isinstance(question, Said) else None,
+    )
+    observer.turn_finished(view.debate_id, turn)
+    return turn
 
 
 async def run_debate(
@@ -153,14 +192,17 @@ async def run_debate(
     cell: Mapping[str, Any] | None = None,
     raise_errors: bool = False,
     evidence: EvidencePolicy | None = None,
+    observer: DebateObserver | None = None,
 ) -> Transcript:
     """Run one debate and return its whole transcript.
 
     An exception from a debater or the judge is recorded in ``transcript.error`` (the debate
     counts as wrong) unless ``raise_errors`` is set. Quotes of the hidden passage are checked
-    under ``evidence`` (default: normalised exact match).
+    under ``evidence`` (default: normalised exact match). ``observer`` sees the debate as it
+    runs (a live display), with only what the judge may see.
     """
     policy = evidence or EvidencePolicy()
+    observer = observer or NullObserver()
     debate_id = debate_id or f"{question.id}-{protocol.name}-{seed}"
     rng = random.Random(derive_seed(seed, "setup"))
     shown = choose_shown(question, protocol.n_answers, rng, swap)
@@ -172,32 +214,52 @@ async def run_debate(
     verdict: Verdict | None = None
     error: str | None = None
     started_at = time.time()
+
+    def judge_view() -> JudgeView:
+        return JudgeView(
+            debate_id=debate_id,
+            protocol=protocol.name,
+            question=question.text,
+            answers=[question.options[i] for i in shown],
+            turns=list(turns),
+            seed=seed,
+            question_id=question.id,
+            public_data=question.public_data,
+            protocol_settings=protocol.settings(),
+        )
+
     try:
         schedule = protocol.schedule()
         base = {"debate_id": debate_id, "protocol": protocol.name}
-        for round_index, rnd in enumerate(schedule):
-            await _run_round(rnd, round_index, len(schedule), base, setup, debaters, turns, policy)
-        verdict = await judge(
-            JudgeView(
-                debate_id=debate_id,
-                protocol=protocol.name,
-                question=question.text,
-                answers=[question.options[i] for i in shown],
-                turns=turns,
-                seed=seed,
-                question_id=question.id,
-                public_data=question.public_data,
-                protocol_settings=protocol.settings(),
+        observer.debate_started(judge_view())
+        asker = judge if isinstance(judge, QuestioningJudge) else None
+        if protocol.needs_questioning_judge() and asker is None:
+            raise ConfigError(
+                f"protocol {protocol.name!r} needs a judge that asks questions; "
+                f"{type(judge).__name__} cannot"
             )
-        )
+        for round_index, rnd in enumerate(schedule):
+            if rnd.asks_judge:
+                assert asker is not None  # needs_questioning_judge() covers every such round
+                turns.append(await _ask_judge(asker, judge_view(), round_index, observer))
+                continue
+            before = len(turns)
+            await _run_round(
+                rnd, round_index, len(schedule), base, setup, debaters, turns, policy, observer
+            )
+            for i in range(before, len(turns)):
+                protocol.check_turn(setup, turns[:i], turns[i])
+        verdict = await judge(judge_view())
         if len(verdict.probabilities) != len(shown):
             raise ValueError(
                 f"judge gave {len(verdict.probabilities)} probabilities for {len(shown)} answers"
             )
     except Exception as exc:
-        if raise_errors:
-            raise
         error = f"{type(exc).__name__}: {exc}"
+        if raise_errors:
+            observer.debate_finished(debate_id, error)
+            raise
+    observer.debate_finished(debate_id, error)
     return _transcript(
         debate_id, protocol, setup, seat_debaters, judge, turns, verdict, error, started_at, cell
     )
@@ -258,11 +320,16 @@ async def run_many(
     store: TranscriptSink | None = None,
     concurrency: int = 16,
     progress: ProgressReporter | None = None,
+    observer: DebateObserver | None = None,
+    max_cost_usd: float | None = None,
 ) -> list[Transcript]:
     """Run jobs concurrently; append each finished transcript to ``store`` at once.
 
     Jobs whose id the store already holds are skipped (resume). Returns the transcripts
-    produced by this call, in job order.
+    produced by this call, in job order. ``observer`` watches every debate as it runs.
+    Once the debates finished by this call have cost ``max_cost_usd``, no new debate starts
+    (those in flight finish and are stored); the result is then shorter than the pending
+    jobs, and a ``--resume`` later runs the rest.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -276,9 +343,13 @@ async def run_many(
     progress.start(total=len(all_jobs), skipped=len(all_jobs) - len(pending))
     results: dict[str, Transcript] = {}
     queue = iter(pending)
+    spent = 0.0
 
     async def worker() -> None:
+        nonlocal spent
         for job in queue:
+            if max_cost_usd is not None and spent >= max_cost_usd:
+                return
             transcript = await run_debate(
                 job.question,
                 job.protocol,
@@ -289,10 +360,12 @@ async def run_many(
                 swap=job.swap,
                 cell=job.cell,
                 evidence=job.evidence,
+                observer=observer,
             )
             if store is not None:
                 store.append(transcript)
             results[job.debate_id] = transcript
+            spent += transcript.usage.cost_usd
             progress.advance(transcript)
 
     try:
@@ -301,4 +374,4 @@ async def run_many(
                 group.create_task(worker())
     finally:
         progress.finish()
-    return [results[job.debate_id] for job in pending]
+    return [results[job.debate_id] for job in pending if job.debate_id in results]

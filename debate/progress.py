@@ -20,7 +20,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from debate.types import Transcript
+from debate.types import JudgeView, Seat, Transcript, Turn
 
 
 class ProgressReporter(Protocol):
@@ -29,6 +29,42 @@ class ProgressReporter(Protocol):
     def advance(self, transcript: Transcript) -> None: ...
 
     def finish(self) -> None: ...
+
+
+class DebateObserver(Protocol):
+    """Follows one debate as it runs, seeing only what its judge may see.
+
+    A live display (a human judging while the debate happens) implements it; the engine
+    calls it from the event loop, so a method must return quickly.
+    """
+
+    def debate_started(self, view: JudgeView) -> None:
+        """Before the first round: the question and the answers, no turns yet."""
+
+    def turn_started(self, debate_id: str, seat: Seat) -> None:
+        """A speaker has been asked for a turn (show that we are waiting for it)."""
+
+    def turn_finished(self, debate_id: str, turn: Turn) -> None:
+        """A turn has arrived (turns of a simultaneous round arrive in completion order)."""
+
+    def debate_finished(self, debate_id: str, error: str | None) -> None:
+        """The debate is over (after the verdict, or after a failure)."""
+
+
+class NullObserver:
+    """Watches nothing (every run that has no live display)."""
+
+    def debate_started(self, view: JudgeView) -> None:
+        pass
+
+    def turn_started(self, debate_id: str, seat: Seat) -> None:
+        pass
+
+    def turn_finished(self, debate_id: str, turn: Turn) -> None:
+        pass
+
+    def debate_finished(self, debate_id: str, error: str | None) -> None:
+        pass
 
 
 class NullProgress:

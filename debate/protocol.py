@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import random
 from abc import abstractmethod
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from debate.errors import ConfigError
+from debate.errors import ConfigError, validation_message
 from debate.imports import import_target
-from debate.types import Question, Seat, letter
+from debate.types import DebateSetup, Question, Seat, Turn, letter
 
-RoundKind = Literal["simultaneous", "sequential"]
+RoundKind = Literal["simultaneous", "sequential", "judge_question"]
+JUDGE = "judge"
+"""The speaker of a ``judge_question`` round."""
 
 
 class Round(BaseModel):
@@ -24,6 +27,8 @@ class Round(BaseModel):
 
     ``simultaneous``: every speaker sees only the turns before the round, and speaks
     concurrently. ``sequential``: speakers go in order, each seeing those before it.
+    ``judge_question``: the judge (speakers ``["judge"]``, a ``QuestioningJudge``) asks a
+    question from its view so far; it is recorded as a ``judge_question`` turn.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -32,6 +37,20 @@ class Round(BaseModel):
     speakers: list[str] = Field(min_length=1, description="seat names, in speaking order")
     label: str = Field(default="argument", description="what the round is for")
     instruction: str = Field(default="", description="extra instruction given to speakers")
+    turn: Literal["speech", "answer", "question"] = Field(
+        default="speech",
+        description="kind of the turns debaters give: 'answer' replies to the question before",
+    )
+
+    @model_validator(mode="after")
+    def _judge_speaks_alone(self) -> Round:
+        if (self.kind == "judge_question") != (self.speakers == [JUDGE]):
+            raise ValueError("a judge_question round has exactly the speakers ['judge']")
+        return self
+
+    @property
+    def asks_judge(self) -> bool:
+        return self.kind == "judge_question"
 
 
 def round_label(index: int, total: int) -> str:
@@ -57,6 +76,15 @@ class Protocol(BaseModel):
     @abstractmethod
     def schedule(self) -> list[Round]:
         """The rounds, in order."""
+
+    def needs_questioning_judge(self) -> bool:
+        """Whether the schedule has judge questions (the judge must be a QuestioningJudge)."""
+        return any(r.asks_judge for r in self.schedule())
+
+    def check_turn(self, setup: DebateSetup, turns: Sequence[Turn], turn: Turn) -> None:
+        """Rules of game-like protocols: raise ValueError, naming the rule, if ``turn`` (given
+        the ``turns`` before it) is illegal. The engine checks each turn of a round when the
+        round ends; the debate then fails with that reason. Default: anything goes."""
 
     def settings(self) -> dict[str, Any]:
         """Settings as recorded in transcripts and eval cells."""
@@ -131,7 +159,5 @@ def build_protocol(name: str, settings: dict[str, Any] | None = None) -> Protoco
     try:
         return cls(**(settings or {}))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"bad settings for protocol {name!r}: {problems}") from None
+        message = validation_message(exc)
+        raise ConfigError(f"bad settings for protocol {name!r}: {message}") from None

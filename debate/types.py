@@ -94,7 +94,9 @@ class Seat(Frozen):
     )
 
 
-TurnKind = Literal["speech", "judge_question", "answer"]
+TurnKind = Literal["speech", "judge_question", "answer", "question"]
+"""``question``: a debater questioning its opponent (cross-examination); ``answer``: a reply
+to the question just before it (the judge's, or the opponent's)."""
 
 
 class Speech(Frozen):
@@ -114,6 +116,25 @@ class Speech(Frozen):
     request: dict[str, Any] | None = Field(
         default=None, description="the model request that produced it, for reproduction"
     )
+
+
+class Said(str):
+    """Text that also carries the usage and request of the model call that produced it.
+
+    A ``str``, so a role whose method returns ``str`` (``QuestioningJudge.ask``) can report
+    what its question cost without changing that signature; a plain ``str`` costs nothing.
+    """
+
+    usage: Usage
+    request: dict[str, Any] | None
+
+    def __new__(
+        cls, text: str, usage: Usage | None = None, request: dict[str, Any] | None = None
+    ) -> Said:
+        said = super().__new__(cls, text)
+        said.usage = usage or Usage()
+        said.request = request
+        return said
 
 
 class Quote(Frozen):

@@ -4,40 +4,92 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from debate.best_of_n import BestOfNDebater
 from debate.debaters import ModelDebater
 from debate.domains.evidence import EvidenceDebater
 from debate.engine import DebateJob
 from debate.errors import ConfigError
 from debate.imports import import_target
-from debate.models import FunctionBackend, Model
+from debate.models import Backend, FunctionBackend, Model
 from debate.prompts import PromptSet
 from debate.protocol import Protocol, build_protocol
 from debate.roles import Debater, Judge
 from debate.seeds import derive_seed
 from debate.types import Question
-from evals.config import AnyDebater, AnyJudge, EvalConfig, ModelRoleSpec, SimulatedJudgeSpec
+from evals.config import (
+    AnthropicBackendSpec,
+    AnyBackend,
+    AnyDebater,
+    AnyJudge,
+    EvalConfig,
+    HumanJudgeSpec,
+    LocalBackendSpec,
+    ModelDebaterSpec,
+    ModelJudgeSpec,
+    ModelRoleSpec,
+    OpenAIBackendSpec,
+    SimulatedJudgeSpec,
+)
 from judges.model_judge import ModelJudge
 from judges.simulated import SimulatedJudge
+from transcripts.evidence import EvidencePolicy
+
+
+def build_backend(spec: AnyBackend) -> Backend:
+    """The backend a spec names; provider SDKs are imported only for their own kind."""
+    if isinstance(spec, OpenAIBackendSpec):
+        from debate.models.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(
+            base_url=spec.base_url,
+            api_key_env=spec.api_key_env,
+            max_connections=spec.max_connections,
+            logprobs=spec.logprobs,
+            max_tokens_param=spec.max_tokens_param,
+        )
+    if isinstance(spec, AnthropicBackendSpec):
+        from debate.models.anthropic_backend import AnthropicBackend
+
+        return AnthropicBackend(
+            base_url=spec.base_url,
+            api_key_env=spec.api_key_env,
+            max_connections=spec.max_connections,
+            sampling_in_body=spec.sampling_in_body,
+        )
+    if isinstance(spec, LocalBackendSpec):
+        from debate.models.local import LocalBackend, LocalModelSettings
+
+        # One loaded model and batch worker per settings, shared by every role using it.
+        return LocalBackend(LocalModelSettings(**spec.model_dump(exclude={"kind"})))
+    fn = import_target(spec.target)
+    if not callable(fn):
+        raise ConfigError(f"backend target {spec.target!r} is not callable")
+    return FunctionBackend(fn, name=spec.target)
 
 
 def build_model(spec: ModelRoleSpec) -> Model:
-    fn = import_target(spec.backend.target)
-    if not callable(fn):
-        raise ConfigError(f"backend target {spec.backend.target!r} is not callable")
-    backend = FunctionBackend(fn, name=spec.backend.target)
-    return Model(backend, spec.model, name=spec.name)
+    return Model(build_backend(spec.backend), spec.model, name=spec.name)
 
 
-def build_debater(spec: AnyDebater, prompts: PromptSet) -> Debater:
+def build_debater(
+    spec: AnyDebater, prompts: PromptSet, evidence: EvidencePolicy | None = None
+) -> Debater:
+    if isinstance(spec, ModelDebaterSpec) and spec.best_of > 1:
+        model = build_model(spec)
+        ranker = build_model(spec.preference) if spec.preference else model
+        base = ModelDebater(model, prompts)
+        return BestOfNDebater(base, spec.best_of, ModelJudge(ranker, prompts), evidence)
     if isinstance(spec, ModelRoleSpec):
         return ModelDebater(build_model(spec), prompts)
     return EvidenceDebater()
 
 
 def judge_name(spec: AnyJudge) -> str:
+    if isinstance(spec, HumanJudgeSpec):
+        return f"human:{spec.id}"
     if isinstance(spec, ModelRoleSpec):
         return spec.name or spec.model.model
     return spec.name
@@ -46,6 +98,16 @@ def judge_name(spec: AnyJudge) -> str:
 def build_judge(spec: AnyJudge, prompts: PromptSet) -> Judge:
     if isinstance(spec, SimulatedJudgeSpec):
         return SimulatedJudge(spec.errors, weight=spec.weight, name=spec.name)
+    if isinstance(spec, HumanJudgeSpec):
+        # A person needs the terminal to themselves, one debate at a time, watching it run.
+        raise ConfigError(f"judge human:{spec.id} judges with `debate judge --live`, not here")
+    if isinstance(spec, ModelJudgeSpec):
+        return ModelJudge(
+            build_model(spec),
+            prompts,
+            probabilities=spec.probabilities,
+            max_reasks=spec.max_reasks,
+        )
     return ModelJudge(build_model(spec), prompts)
 
 
@@ -80,25 +142,37 @@ def build_jobs(
     config: EvalConfig,
     questions: list[Question],
     make_protocol: Callable[[str, dict[str, Any]], Protocol] = build_protocol,
+    judges: Mapping[str, Judge] | None = None,
 ) -> list[DebateJob]:
-    """Every protocol x judge cell over every question (x both answer orders)."""
-    prompts = PromptSet.from_toml(config.prompts) if config.prompts else PromptSet()
-    debater = build_debater(config.debater, prompts)
-    judges = {judge_name(j): build_judge(j, prompts) for j in config.judges}
+    """Every protocol x judge cell over every question (x both answer orders).
+
+    ``judges`` gives ready-made judges by name, used instead of building them from the
+    config (a human judge whose screen the caller also uses to watch the debates).
+    """
+    from evals.presets import prompts_file  # lazy: presets import the sweep configs
+
+    prompts = PromptSet.from_toml(prompts_file(config.prompts)) if config.prompts else PromptSet()
+    debater = build_debater(config.debater, prompts, config.evidence)
+    given = dict(judges or {})
+    built = {
+        judge_name(j): given.get(judge_name(j)) or build_judge(j, prompts) for j in config.judges
+    }
     swaps: list[bool | None] = [False, True] if config.position_swap == "both" else [None]
     jobs: list[DebateJob] = []
     for cell, protocol, judge_spec in eval_cells(config, make_protocol):
         cell_id = _cell_id(cell)
         for question in questions:
             for swap in swaps:
-                debate_id = f"{cell_id}:{question.id}:{'' if swap is None else int(swap)}"
+                # The answer order is hashed, not spelled out: judges are handed the id.
+                order = hashlib.sha256(f"{cell_id}|{question.id}|{swap}".encode()).hexdigest()
+                debate_id = f"{cell_id}:{question.id}:{order[:8]}"
                 jobs.append(
                     DebateJob(
                         debate_id=debate_id,
                         question=question,
                         protocol=protocol,
                         debaters=debater,
-                        judge=judges[judge_name(judge_spec)],
+                        judge=built[judge_name(judge_spec)],
                         seed=derive_seed(config.seed, debate_id),
                         swap=swap,
                         cell=cell,

@@ -15,8 +15,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from debate.domains.evidence import EvidenceSettings
-from debate.errors import ConfigError
+from debate.errors import ConfigError, validation_message
 from debate.models import ModelConfig
+from debate.models.local import LocalModelSettings
 from judges.errors import AnyErrorModel
 from transcripts.evidence import EvidencePolicy
 
@@ -44,7 +45,38 @@ class JsonlDataset(Spec):
     limit: int | None = Field(default=None, ge=1, description="use only the first N questions")
 
 
-AnyDataset = Annotated[EvidenceDataset | JsonlDataset, Field(discriminator="kind")]
+class MinuteMysteriesDataset(Spec):
+    """BIG-bench minute_mysteries_qa: the story is hidden from the judge (see evals.bigbench)."""
+
+    kind: Literal["minute-mysteries"] = "minute-mysteries"
+    path: str = Field(
+        default="bigbench/minute_mysteries_qa/multiplechoice.json",
+        description="BIG-bench task.json; relative paths resolve against the data dir",
+    )
+    limit: int | None = Field(default=None, ge=1, description="use only the first N questions")
+    seed: int = Field(default=0, description="picks the incorrect answer debated per question")
+
+
+class LogicalDeductionDataset(Spec):
+    """BIG-bench logical_deduction: short ordering puzzles (see evals.bigbench)."""
+
+    kind: Literal["logical-deduction"] = "logical-deduction"
+    objects: Literal[3, 5, 7] = Field(default=3, description="puzzle size (the task's subtask)")
+    path: str | None = Field(
+        default=None,
+        description="task.json; default bigbench/logical_deduction/<n>_objects.json in data dir",
+    )
+    passage: Literal["shown", "hidden"] = Field(
+        default="shown", description="'hidden': the judge sees the answers but not the puzzle"
+    )
+    limit: int | None = Field(default=None, ge=1, description="use only the first N questions")
+    seed: int = Field(default=0, description="picks the incorrect answer debated per question")
+
+
+AnyDataset = Annotated[
+    EvidenceDataset | JsonlDataset | MinuteMysteriesDataset | LogicalDeductionDataset,
+    Field(discriminator="kind"),
+]
 
 
 class ProtocolSpec(Spec):
@@ -59,7 +91,49 @@ class FunctionBackendSpec(Spec):
     target: str
 
 
-AnyBackend = Annotated[FunctionBackendSpec, Field(discriminator="kind")]
+class OpenAIBackendSpec(Spec):
+    """OpenAI chat completions, or any OpenAI-compatible server (vLLM, llama.cpp) by base_url.
+
+    The key is read from the environment variable ``api_key_env``, never from the config, so
+    it cannot end up in a saved config, a transcript or a cache key.
+    """
+
+    kind: Literal["openai"] = "openai"
+    base_url: str | None = Field(
+        default=None, description="API root, e.g. http://127.0.0.1:8000/v1; None: OpenAI's"
+    )
+    api_key_env: str = Field(default="OPENAI_API_KEY", description="variable holding the key")
+    max_connections: int = Field(default=256, ge=1, description="HTTP connection pool size")
+    logprobs: bool = Field(
+        default=True, description="the server returns token logprobs (judges then use them)"
+    )
+    max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = Field(
+        default="max_tokens", description="request field for the output cap (newer models)"
+    )
+
+
+class AnthropicBackendSpec(Spec):
+    """Anthropic messages. The key is read from the environment variable ``api_key_env``."""
+
+    kind: Literal["anthropic"] = "anthropic"
+    base_url: str | None = Field(default=None, description="API root; None: Anthropic's")
+    api_key_env: str = Field(default="ANTHROPIC_API_KEY", description="variable holding the key")
+    max_connections: int = Field(default=256, ge=1, description="HTTP connection pool size")
+    sampling_in_body: bool = Field(
+        default=True, description="send temperature/top_p (off for models that refuse them)"
+    )
+
+
+class LocalBackendSpec(LocalModelSettings):
+    """A local torch language model, batched across concurrent debates (debate.models.local)."""
+
+    kind: Literal["local"] = "local"
+
+
+AnyBackend = Annotated[
+    FunctionBackendSpec | OpenAIBackendSpec | AnthropicBackendSpec | LocalBackendSpec,
+    Field(discriminator="kind"),
+]
 
 
 class SimulatedDebaterSpec(Spec):
@@ -77,7 +151,26 @@ class ModelRoleSpec(Spec):
     model: ModelConfig
 
 
-AnyDebater = Annotated[SimulatedDebaterSpec | ModelRoleSpec, Field(discriminator="kind")]
+class ModelDebaterSpec(ModelRoleSpec):
+    """A model debater; with ``best_of`` > 1, the best of N sampled speeches is kept."""
+
+    best_of: int = Field(default=1, ge=1, description="candidate speeches per turn (best-of-N)")
+    preference: ModelRoleSpec | None = Field(
+        default=None,
+        description="model judge that ranks best-of-N candidates; None: the debater's model",
+    )
+
+
+class ModelJudgeSpec(ModelRoleSpec):
+    """A model judge: probabilities from logprobs or a stated line, re-asked on failure."""
+
+    probabilities: Literal["auto", "logprobs", "stated"] = Field(
+        default="auto", description="'auto': logprobs where the backend offers them"
+    )
+    max_reasks: int = Field(default=2, ge=0, description="re-asks after an unparseable reply")
+
+
+AnyDebater = Annotated[SimulatedDebaterSpec | ModelDebaterSpec, Field(discriminator="kind")]
 
 
 class SimulatedJudgeSpec(Spec):
@@ -87,7 +180,19 @@ class SimulatedJudgeSpec(Spec):
     errors: list[AnyErrorModel] = Field(default_factory=list, description="applied in order")
 
 
-AnyJudge = Annotated[SimulatedJudgeSpec | ModelRoleSpec, Field(discriminator="kind")]
+class HumanJudgeSpec(Spec):
+    """A person judging at this terminal (``debate judge --live`` puts one in the config)."""
+
+    kind: Literal["human"] = "human"
+    id: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="the judge's id; results label the cell 'human:<id>'",
+    )
+
+
+AnyJudge = Annotated[
+    SimulatedJudgeSpec | ModelJudgeSpec | HumanJudgeSpec, Field(discriminator="kind")
+]
 
 
 class EvalConfig(Spec):
@@ -111,7 +216,7 @@ class EvalConfig(Spec):
 
     def quick(self) -> EvalConfig:
         """The same eval on only ``quick_questions`` questions (tests, smoke checks)."""
-        dataset: EvidenceDataset | JsonlDataset = self.dataset
+        dataset = self.dataset
         if isinstance(dataset, EvidenceDataset):
             dataset = dataset.model_copy(update={"n": min(dataset.n, self.quick_questions)})
         else:
@@ -120,8 +225,8 @@ class EvalConfig(Spec):
         return self.model_copy(update={"dataset": dataset, "name": f"{self.name} (quick)"})
 
 
-def load_config(path: Path | str) -> EvalConfig:
-    """Read a TOML or JSON config; any problem becomes one ConfigError line."""
+def read_config_data(path: Path | str) -> dict[str, Any]:
+    """The raw mapping in a TOML or JSON config file; problems become one ConfigError line."""
     source = Path(path)
     if not source.is_file():
         raise ConfigError(f"config file not found: {source}")
@@ -133,17 +238,21 @@ def load_config(path: Path | str) -> EvalConfig:
             f"config {source} is not valid {source.suffix[1:] or 'TOML'}: "
             f"{str(exc).splitlines()[0]}"
         ) from None
-    return parse_config(data, str(source))
+    if not isinstance(data, dict):
+        raise ConfigError(f"config {source} must hold a table of settings")
+    return data
+
+
+def load_config(path: Path | str) -> EvalConfig:
+    """Read a TOML or JSON eval config; any problem becomes one ConfigError line."""
+    return parse_config(read_config_data(path), str(path))
 
 
 def parse_config(data: dict[str, Any], origin: str = "config") -> EvalConfig:
     try:
         return EvalConfig.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "config"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{origin}: {where}: {err['msg']}{more}") from None
+        raise ConfigError(f"{origin}: {validation_message(exc)}") from None
 
 
 def data_dir(explicit: Path | str | None = None) -> Path:

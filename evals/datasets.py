@@ -7,14 +7,27 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from debate.domains.evidence import evidence_questions
-from debate.errors import DataError
+from debate.errors import DataError, validation_message
 from debate.types import Question
-from evals.config import AnyDataset, EvidenceDataset, JsonlDataset, data_dir
+from evals.config import (
+    AnyDataset,
+    EvidenceDataset,
+    JsonlDataset,
+    LogicalDeductionDataset,
+    MinuteMysteriesDataset,
+    data_dir,
+)
 
 
 def load_questions(spec: AnyDataset, data_root: Path | str | None = None) -> list[Question]:
     if isinstance(spec, EvidenceDataset):
         return evidence_questions(spec.n, spec.seed, spec.settings)
+    if isinstance(spec, MinuteMysteriesDataset | LogicalDeductionDataset):
+        from evals import bigbench
+
+        if isinstance(spec, MinuteMysteriesDataset):
+            return bigbench.minute_mysteries(spec, data_root)
+        return bigbench.logical_deduction(spec, data_root)
     return load_jsonl_questions(spec, data_root)
 
 
@@ -32,9 +45,7 @@ def load_jsonl_questions(spec: JsonlDataset, data_root: Path | str | None = None
             try:
                 questions.append(Question.model_validate_json(line))
             except ValidationError as exc:
-                err = exc.errors()[0]
-                where = ".".join(str(p) for p in err["loc"]) or "line"
-                raise DataError(f"{path}:{number}: {where}: {err['msg']}") from None
+                raise DataError(f"{path}:{number}: {validation_message(exc)}") from None
             if spec.limit is not None and len(questions) >= spec.limit:
                 break
     if not questions:

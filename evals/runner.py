@@ -10,21 +10,22 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from debate.engine import run_many
-from debate.errors import ConfigError
-from debate.progress import ProgressReporter
+from debate.progress import DebateObserver, ProgressReporter
+from debate.roles import Judge
 from evals.build import build_jobs, eval_cells
 from evals.config import EvalConfig, parse_config
 from evals.datasets import load_questions
+from evals.plan import closing, require_prices
 from evals.report import write_report
 from evals.results import CellResult, summarize, write_results
+from evals.rundir import CONFIG, TRANSCRIPTS, prepare_run_dir
+from transcripts.judgments import JUDGMENTS, JudgmentStore, rejudged_all
 from transcripts.store import JsonlStore, load_transcripts
-
-TRANSCRIPTS = "transcripts.jsonl"
-CONFIG = "config.json"
 
 
 @dataclass
@@ -35,26 +36,10 @@ class RunOutcome:
     skipped: int
     failed: int
     seconds: float
-
-
-def _prepare(run_dir: Path, config: EvalConfig, resume: bool) -> None:
-    """Refuse to mix runs: never append to another config's transcripts by accident."""
-    store_path = run_dir / TRANSCRIPTS
-    saved = run_dir / CONFIG
-    if store_path.exists() and store_path.stat().st_size > 0 and not resume:
-        raise ConfigError(
-            f"{run_dir} already holds transcripts; pass --resume to continue "
-            "it or choose another --out"
-        )
-    if resume and saved.exists():
-        previous = json.loads(saved.read_text())
-        if previous != config.model_dump(mode="json"):
-            raise ConfigError(
-                f"{run_dir} was started with a different config; "
-                "resume with the same preset and flags"
-            )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    saved.write_text(json.dumps(config.model_dump(mode="json"), indent=2) + "\n")
+    not_started: int = 0
+    """Debates left for a later ``--resume`` because ``max_cost_usd`` was reached."""
+    cost_usd: float = 0.0
+    """What the debates run by this call cost."""
 
 
 def run_eval(
@@ -64,15 +49,36 @@ def run_eval(
     resume: bool = False,
     progress: ProgressReporter | None = None,
     data_root: Path | None = None,
+    judges: Mapping[str, Judge] | None = None,
+    observer: DebateObserver | None = None,
+    max_cost_usd: float | None = None,
 ) -> RunOutcome:
-    """Run every debate of ``config`` not yet stored in ``run_dir``, then write results."""
+    """Run every debate of ``config`` not yet stored in ``run_dir``, then write results.
+
+    ``judges`` replaces the config's judges of those names by ready-made ones, and
+    ``observer`` watches each debate as it runs (a human judging live does both).
+    Once ``max_cost_usd`` is spent no new debate starts (see ``run_many``).
+    """
     questions = load_questions(config.dataset, data_root)
-    jobs = build_jobs(config, questions)
-    _prepare(run_dir, config, resume)
+    if max_cost_usd is not None:
+        require_prices(config)
+    jobs = build_jobs(config, questions, judges=judges)
+    prepare_run_dir(run_dir, config, resume)
     store = JsonlStore(run_dir / TRANSCRIPTS)
+    pending = len(jobs) - len(store.ids() & {job.debate_id for job in jobs})
     start = time.perf_counter()
     ran = asyncio.run(
-        run_many(jobs, store=store, concurrency=config.concurrency, progress=progress)
+        closing(
+            jobs,
+            run_many(
+                jobs,
+                store=store,
+                concurrency=config.concurrency,
+                progress=progress,
+                observer=observer,
+                max_cost_usd=max_cost_usd,
+            ),
+        )
     )
     seconds = time.perf_counter() - start
     results = write_outputs(run_dir, config.name)
@@ -80,19 +86,26 @@ def run_eval(
         run_dir=run_dir,
         results=results,
         ran=len(ran),
-        skipped=len(jobs) - len(ran),
+        skipped=len(jobs) - pending,
         failed=sum(t.error is not None for t in ran),
         seconds=seconds,
+        not_started=pending - len(ran),
+        cost_usd=sum(t.usage.cost_usd for t in ran),
     )
 
 
 def write_outputs(run_dir: Path, title: str | None = None) -> list[CellResult]:
     """Recompute results, report and plots from the stored transcripts.
 
+    Judgments given later on these debates (``judgments.jsonl``: ``debate judge``) count as
+    verdicts in cells of their own, judge ``human:<id>``, exactly like a model judge's.
     Cells follow the order of the run's config when it is known, else first appearance.
     """
     transcripts = load_transcripts(run_dir / TRANSCRIPTS)
-    results = summarize(transcripts)
+    loaded = JudgmentStore(run_dir / JUDGMENTS).load()
+    judgments = loaded.records
+    rejudged, unmatched = rejudged_all(transcripts, judgments)
+    results = summarize([*transcripts, *rejudged])
     if (run_dir / CONFIG).exists():
         config = parse_config(json.loads((run_dir / CONFIG).read_text()), str(run_dir / CONFIG))
         title = title or config.name
@@ -101,5 +114,11 @@ def write_outputs(run_dir: Path, title: str | None = None) -> list[CellResult]:
         results.sort(key=lambda r: rank.get(json.dumps(r.cell, sort_keys=True), len(rank)))
     write_results(run_dir, results)
     meta: dict[str, object] = {"run directory": str(run_dir), "debates": len(transcripts)}
+    if judgments:
+        meta[f"judgments ({JUDGMENTS})"] = len(rejudged)
+    if unmatched:
+        meta["judgments of debates not in this run (left out)"] = unmatched
+    if loaded.bad_lines:
+        meta[f"unreadable lines in {JUDGMENTS} (skipped)"] = len(loaded.bad_lines)
     write_report(run_dir, results, title=title or run_dir.name, meta=meta)
     return results

@@ -1,4 +1,5 @@
-"""Judges: simulated (with error models) and model-based. All implement ``debate.roles.Judge``."""
+"""Judges: simulated (with error models), model-based and human. All implement
+``debate.roles.Judge``."""
 
 from judges.errors import (
     AnyErrorModel,
@@ -10,6 +11,7 @@ from judges.errors import (
     SystematicError,
     apply_errors,
 )
+from judges.human import HumanJudge
 from judges.model_judge import ModelJudge
 from judges.parsing import parse_probabilities
 from judges.simulated import SimulatedJudge
@@ -18,6 +20,7 @@ __all__ = [
     "AnyErrorModel",
     "Decision",
     "ErrorModel",
+    "HumanJudge",
     "ModelJudge",
     "Persuasion",
     "PositionBias",

@@ -1,14 +1,20 @@
 """Built-in debate protocols. Importing this package registers them by name."""
 
 from protocols.consultancy import Consultancy
+from protocols.cross_examination import CrossExamination
+from protocols.interactive import InteractiveDebate
 from protocols.naive import NaiveJudge
+from protocols.pixels import PixelDebate
 from protocols.recursive import RecursiveConsultancy, RecursiveDebate, RecursiveEveryLevel
 from protocols.sequential import SequentialDebate
 from protocols.simultaneous import SimultaneousDebate
 
 __all__ = [
     "Consultancy",
+    "CrossExamination",
+    "InteractiveDebate",
     "NaiveJudge",
+    "PixelDebate",
     "RecursiveConsultancy",
     "RecursiveDebate",
     "RecursiveEveryLevel",

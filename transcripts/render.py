@@ -8,13 +8,14 @@ escapes, so a debater cannot style, move the cursor, or hide text.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from debate.types import Transcript, Turn, letter
+from debate.types import JudgeView, Transcript, Turn, letter
 from transcripts.text import speaker_label
 
 COLOURS = ["cyan", "magenta", "yellow", "green", "blue", "red"]
@@ -83,6 +84,25 @@ def render_header(transcript: Transcript, reveal: bool = True) -> Table:
             ),
         )
     table.add_row("judge", literal(f"{transcript.judge.kind}: {transcript.judge.name}"))
+    return table
+
+
+def render_question(view: JudgeView, order: Sequence[int]) -> Table:
+    """What a judge reads first: the question, the answers in the order shown to this judge
+    (each in its speaker's colour) and the protocol. Never the correct answer, and never the
+    debate id (an eval's ids encode the answer order)."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("question", literal(view.question, "bold"))
+    for position in order:
+        table.add_row(
+            f"answer {letter(position)}", literal(view.answers[position], colour(position))
+        )
+    settings = ", ".join(f"{k}={v}" for k, v in view.protocol_settings.items())
+    table.add_row(
+        "protocol", literal(f"{view.protocol} ({settings})" if settings else view.protocol)
+    )
     return table
 
 

@@ -1,22 +1,25 @@
-"""Append-only JSONL store: one whole transcript per line, flushed as each debate ends.
+"""Append-only JSONL files: one whole record per line, flushed and synced as it is written.
 
-A killed batch keeps every finished debate; a line torn by a kill mid-write is reported
-and skipped when reading, and the next append starts on a fresh line so nothing written
-before it is lost or merged.
+Transcripts (one per finished debate) and judgments (one per verdict a judge gives on a
+stored debate) share this mechanism. A killed writer keeps every finished record; a line
+torn by a kill mid-write is reported and skipped when reading, and the next append starts
+on a fresh line so nothing written before it is lost or merged.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from debate.errors import DataError
+from debate.errors import DataError, validation_message
 from debate.types import Transcript
+
+R = TypeVar("R", bound=BaseModel)
 
 
 class TranscriptSink(Protocol):
@@ -28,72 +31,104 @@ class TranscriptSink(Protocol):
 
 
 @dataclass
-class LoadResult:
-    transcripts: list[Transcript] = field(default_factory=list)
+class Records(Generic[R]):
+    """What a read found: the valid records, and what it had to skip."""
+
+    records: list[R] = field(default_factory=list)
     bad_lines: list[int] = field(default_factory=list)
     """1-based numbers of lines that could not be read (torn or malformed)."""
     duplicates: int = 0
+    """Records whose key an earlier line already had (the first one wins)."""
 
 
-class JsonlStore:
-    """Transcripts in one JSONL file. Reads tolerate a torn last line."""
+class JsonlRecords(Generic[R]):
+    """Records of one pydantic model in a JSONL file, keyed so a resume can skip them."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(
+        self, path: Path | str, model: type[R], key: Callable[[R], str], noun: str = "record"
+    ) -> None:
         self.path = Path(path)
-        self._ids: set[str] | None = None
+        self.model = model
+        self.key = key
+        self.noun = noun
+        self._keys: set[str] | None = None
 
-    def __iter__(self) -> Iterator[Transcript]:
-        return iter(self.load().transcripts)
-
-    def load(self, strict: bool = False) -> LoadResult:
-        """Read every valid transcript; the first copy of an id wins.
-
-        ``strict`` turns an unreadable line that is *not* the last into a ``DataError``
-        (a malformed file, not a kill mid-write).
-        """
-        result = LoadResult()
+    def read(self, strict: bool = False) -> Records[R]:
+        """Every valid record, first per key. ``strict`` turns an unreadable line into a
+        ``DataError`` unless it is the last line or was torn by a kill (a malformed file,
+        not an interrupted write)."""
+        result: Records[R] = Records()
         if not self.path.exists():
             return result
         seen: set[str] = set()
-        with self.path.open("rb") as handle:
-            lines = handle.read().split(b"\n")
+        lines = self.path.read_bytes().split(b"\n")
         last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
         for number, raw in enumerate(lines, start=1):
             if not raw.strip():
                 continue
             try:
-                transcript = Transcript.model_validate_json(raw)
+                record = self.model.model_validate_json(raw)
             except (ValidationError, ValueError) as exc:
-                if strict and number - 1 != last:
+                if strict and number - 1 != last and not _torn(exc):
                     raise DataError(
-                        f"{self.path}:{number}: not a valid transcript ({_first_error(exc)})"
+                        f"{self.path}:{number}: not a valid {self.noun} ({_first_error(exc)})"
                     ) from None
                 result.bad_lines.append(number)
                 continue
-            if transcript.debate_id in seen:
+            key = self.key(record)
+            if key in seen:
                 result.duplicates += 1
                 continue
-            seen.add(transcript.debate_id)
-            result.transcripts.append(transcript)
+            seen.add(key)
+            result.records.append(record)
         return result
 
-    def ids(self) -> set[str]:
-        if self._ids is None:
-            self._ids = {t.debate_id for t in self.load().transcripts}
-        return set(self._ids)
+    def keys(self) -> set[str]:
+        if self._keys is None:
+            self._keys = {self.key(r) for r in self.read().records}
+        return set(self._keys)
 
-    def append(self, transcript: Transcript) -> None:
+    def append(self, record: R) -> None:
         """Write one whole line and flush it to disk before returning."""
-        line = transcript.model_dump_json() + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("ab") as handle:
-            if handle.tell() > 0 and not _ends_with_newline(self.path):
-                handle.write(b"\n")  # isolate a torn line instead of gluing onto it
-            handle.write(line.encode())
-            handle.flush()
-            os.fsync(handle.fileno())
-        if self._ids is not None:
-            self._ids.add(transcript.debate_id)
+        append_lines(self.path, [record.model_dump_json()])
+        if self._keys is not None:
+            self._keys.add(self.key(record))
+
+
+@dataclass
+class LoadResult(Records[Transcript]):
+    @property
+    def transcripts(self) -> list[Transcript]:
+        return self.records
+
+
+class JsonlStore(JsonlRecords[Transcript]):
+    """Transcripts in one JSONL file, keyed by debate id. Reads tolerate a torn last line."""
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(path, Transcript, lambda t: t.debate_id, "transcript")
+
+    def __iter__(self) -> Iterator[Transcript]:
+        return iter(self.load().transcripts)
+
+    def load(self, strict: bool = False) -> LoadResult:
+        found = self.read(strict)
+        return LoadResult(found.records, found.bad_lines, found.duplicates)
+
+    def ids(self) -> set[str]:
+        return self.keys()
+
+
+def append_lines(path: Path, lines: list[str]) -> None:
+    """Append whole lines, flushed and fsynced before returning. A torn last line (a kill
+    mid-write) is isolated on its own line, never glued onto the next record."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as handle:
+        if handle.tell() > 0 and not _ends_with_newline(path):
+            handle.write(b"\n")
+        handle.write("".join(line + "\n" for line in lines).encode())
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -102,11 +137,18 @@ def _ends_with_newline(path: Path) -> bool:
         return handle.read(1) == b"\n"
 
 
+def _torn(exc: Exception) -> bool:
+    """A line cut short by a kill mid-write: valid JSON up to where it stops. A resumed run
+    appends after it, so it need not be the last line; it is skipped, never fatal."""
+    return isinstance(exc, ValidationError) and any(
+        err["type"] == "json_invalid" and "EOF while parsing" in err["msg"]
+        for err in exc.errors()
+    )
+
+
 def _first_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        return f"{where}: {err['msg']}" if where else err["msg"]
+        return validation_message(exc)
     return str(exc).splitlines()[0]
 
 
@@ -119,5 +161,14 @@ def load_transcripts(path: Path | str) -> list[Transcript]:
         raise DataError(f"no such transcripts file: {target}")
     result = JsonlStore(target).load(strict=True)
     if result.bad_lines and not result.transcripts:
-        raise DataError(f"{target}: no valid transcript in the file")
+        number = result.bad_lines[0]
+        raw = target.read_bytes().split(b"\n")[number - 1]
+        try:
+            Transcript.model_validate_json(raw)
+            reason = "unreadable"
+        except (ValidationError, ValueError) as exc:
+            reason = _first_error(exc)
+        raise DataError(
+            f"{target}:{number}: not a valid transcript ({reason}); no valid transcript in the file"
+        )
     return result.transcripts

@@ -8,14 +8,18 @@ from debate.types import Turn, letter
 from transcripts.evidence import mark_quotes
 
 
-def speaker_label(turn: Turn) -> str:
+def seat_label(speaker: str, position: int | None) -> str:
     """``Debater A`` / ``Consultant (B)``: seats are named by role and answer letter."""
-    role = turn.speaker.split("_")[0].capitalize()
-    if turn.position is None:
+    role = speaker.split("_")[0].capitalize()
+    if position is None:
         return role
-    if turn.speaker.startswith("debater_"):
-        return f"Debater {letter(turn.position)}"
-    return f"{role} ({letter(turn.position)})"
+    if speaker.startswith("debater_"):
+        return f"Debater {letter(position)}"
+    return f"{role} ({letter(position)})"
+
+
+def speaker_label(turn: Turn) -> str:
+    return seat_label(turn.speaker, turn.position)
 
 
 def answers_text(answers: Sequence[str]) -> str:

@@ -1,0 +1,98 @@
+"""``debate train-judge`` and the runner behind ``debate eval --preset irving-mnist``.
+
+Training a judge is the slow part of the MNIST reproduction (hours on a 2-core CPU), so it is
+its own command: it trains the judge for a recipe once, resumably, into the judge cache that
+the preset reads; a second call with the same recipe just reports the cached judge.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from debate.cli import DataDirOption, app, console, one_line_errors
+
+if TYPE_CHECKING:
+    from evals.mnist.config import MnistDebateConfig
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@app.command("train-judge")
+@one_line_errors
+def train_judge(
+    pixels: Annotated[int, typer.Option("--pixels", min=1, max=784, help="pixels it sees")] = 6,
+    steps: Annotated[
+        int | None,
+        typer.Option("--steps", min=1, help="training batches (default: the paper's)"),
+    ] = None,
+    judge_dir: Annotated[Path, typer.Option("--judge-dir", help="judge cache")] = Path(
+        ".debate-cache/mnist-judges"
+    ),
+    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda, ...")] = "auto",
+    threads: Annotated[
+        int | None, typer.Option("--threads", min=1, help="CPU threads for torch")
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Train the sparse-pixel MNIST judge (Irving et al. 2018) once, or show the cached one."""
+    import torch
+
+    from evals.config import data_dir as resolve_data_dir
+    from judges.pixels.checkpoint import ensure_judge
+    from judges.pixels.config import PixelJudgeConfig
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    overrides = {} if steps is None else {"steps": steps}
+    config = PixelJudgeConfig.paper(pixels, **overrides)
+    started = time.perf_counter()
+
+    def progress(step: int, total: int, accuracy: float | None) -> None:
+        if accuracy is not None or step % max(total // 100, 1) == 0:
+            held_out = f", held-out accuracy {accuracy:.3f}" if accuracy is not None else ""
+            _log(f"{step}/{total} batches, {time.perf_counter() - started:.0f} s{held_out}")
+
+    judge = ensure_judge(
+        config,
+        resolve_data_dir(data_dir) / "mnist",
+        judge_dir,
+        device=device,
+        progress=progress,
+        on_train=lambda cfg, path: _log(f"training {cfg.steps} batches into {path}"),
+    )
+    report = judge.report
+    accuracy = report.validation_accuracy
+    console.print(
+        f"{pixels}-pixel judge ({'trained now' if judge.trained_now else 'cached'}): "
+        f"{judge.path}\n  {report.steps_done} batches, {report.seconds:.0f} s training on "
+        f"{report.device} ({report.threads} threads), held-out accuracy "
+        f"{'n/a' if accuracy is None else f'{accuracy:.3f}'}",
+        markup=False,
+        highlight=False,
+    )
+
+
+def run_mnist_preset(
+    config: MnistDebateConfig, out: Path, resume: bool, data_dir: Path | None
+) -> None:
+    """What ``debate eval``/``debate run`` do with an ``irving-mnist`` config."""
+    from evals.mnist.runner import run_mnist
+    from evals.mnist.table import results_table
+
+    outcome = run_mnist(config, out, resume=resume, data_root=data_dir, log=_log)
+    console.print(results_table(outcome.rows, config))
+    total = outcome.timing.get("total_seconds", 0.0)
+    console.print(
+        f"played {outcome.games_played} games ({outcome.games_skipped} already stored) in "
+        f"{total:.1f} s wall time\nreport: {outcome.run_dir / 'report.md'}\n"
+        f"run directory: {outcome.run_dir}",
+        markup=False,
+        highlight=False,
+    )

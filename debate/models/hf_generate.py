@@ -1,0 +1,252 @@
+"""One batched ``generate`` call for many chat requests, each with its own settings.
+
+Rows are left-padded to a common length (the attention mask hides the padding, and
+transformers derives positions from it), so a row's greedy output does not depend on what
+it was batched with. Per-row settings are honoured inside one call:
+
+- sampling: ``RowSampler`` draws each sampled row's token from that row's own seeded
+  generator and hands greedy search a one-hot choice, so a seeded request samples the same
+  text whatever its batch (greedy rows are left alone);
+- length and stop strings: ``RowStops`` ends each row at its own ``max_tokens``, stop
+  strings or end-of-turn token and records where it ended;
+- logprobs (``extra={"logprobs": True, "top_logprobs": k}``): per generated token, its
+  logprob and the top k alternatives, from the model's raw logits, in the format
+  ``judges.parsing.probabilities_from_logprobs`` reads (the OpenAI shape).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from debate.models.base import GenerateRequest, GenerateResponse, SamplingSettings
+from debate.models.hf_load import LoadedModel
+from debate.models.prefix_cache import PrefixCache, assemble, keep, supports_prefix_reuse
+from debate.types import Usage
+
+if TYPE_CHECKING:
+    import torch
+
+SUPPORTED_OPTIONS = frozenset({"logprobs", "top_logprobs"})
+MAX_TOP_LOGPROBS = 20
+
+
+class PromptTooLong(ValueError):
+    """A prompt plus its ``max_tokens`` does not fit the model's context window."""
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A request ready for a batch: token ids and the settings its row needs."""
+
+    ids: list[int]
+    sampling: SamplingSettings
+    seed: int | None
+    top_logprobs: int | None
+    """None: no logprobs wanted; else how many alternatives per token (0 allowed)."""
+
+
+def _logprob_option(extra: dict[str, Any]) -> int | None:
+    unknown = set(extra) - SUPPORTED_OPTIONS
+    if unknown:
+        raise ValueError(f"the local backend does not support request options {sorted(unknown)}")
+    if not extra.get("logprobs"):
+        return None
+    top = extra.get("top_logprobs", 0)
+    if not isinstance(top, int) or not 0 <= top <= MAX_TOP_LOGPROBS:
+        raise ValueError(f"top_logprobs must be an integer in 0..{MAX_TOP_LOGPROBS}, got {top!r}")
+    return top
+
+
+class RowSampler:
+    """Logits processor: temperature/top-p sampling per row with per-row generators."""
+
+    def __init__(self, items: Sequence[Encoded]) -> None:
+        import torch
+
+        self.rows: list[tuple[int, SamplingSettings, torch.Generator]] = []
+        for row, item in enumerate(items):
+            if item.sampling.temperature > 0:
+                seed = item.seed if item.seed is not None else random.SystemRandom().getrandbits(63)
+                generator = torch.Generator(device="cpu").manual_seed(seed)
+                self.rows.append((row, item.sampling, generator))
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        import torch
+
+        if not self.rows:
+            return scores
+        scores = scores.clone()
+        for row, sampling, generator in self.rows:
+            probs = torch.softmax(scores[row].float().cpu() / sampling.temperature, dim=-1)
+            if sampling.top_p is not None and sampling.top_p < 1:
+                ordered, order = torch.sort(probs, descending=True)
+                outside = torch.cumsum(ordered, dim=-1) - ordered >= sampling.top_p
+                probs[order[outside]] = 0.0  # the first token always stays
+            choice = int(torch.multinomial(probs, 1, generator=generator))
+            scores[row] = float("-inf")
+            scores[row, choice] = 0.0
+        return scores
+
+
+class RowStops:
+    """Stopping criterion: each row ends at its own limit, stop string or end-of-turn token."""
+
+    def __init__(
+        self,
+        items: Sequence[Encoded],
+        prompt_len: int,
+        eos_ids: Sequence[int],
+        decode: Callable[[list[int]], str],
+    ) -> None:
+        self.items = items
+        self.prompt_len = prompt_len
+        self.eos = set(eos_ids)
+        self.decode = decode
+        self.ended: list[int | None] = [None] * len(items)
+        """Tokens each row had generated when it ended (its last one included)."""
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **_: Any) -> torch.Tensor:
+        import torch
+
+        generated = input_ids.shape[1] - self.prompt_len
+        for row, item in enumerate(self.items):
+            if self.ended[row] is not None:
+                continue
+            last = int(input_ids[row, -1])
+            done = last in self.eos or generated >= item.sampling.max_tokens
+            if not done and item.sampling.stop:
+                text = self.decode(input_ids[row, self.prompt_len :].tolist())
+                done = any(stop in text for stop in item.sampling.stop)
+            if done:
+                self.ended[row] = generated
+        flags = [ended is not None for ended in self.ended]
+        return torch.tensor(flags, dtype=torch.bool, device=input_ids.device)
+
+
+class HFEngine:
+    """Encodes requests (on the caller's thread) and runs batches (on the worker's)."""
+
+    def __init__(self, loaded: LoadedModel, prefix_cache_mb: int = 0) -> None:
+        self.loaded = loaded
+        reusable = prefix_cache_mb > 0 and supports_prefix_reuse(loaded.model.config)
+        self.prefix = PrefixCache(max_bytes=prefix_cache_mb * 2**20) if reusable else None
+        # Fast tokenizers are not safe to share across threads mid-call.
+        self._tokenizer_lock = threading.Lock()
+
+    def encode(self, request: GenerateRequest) -> Encoded:
+        top = _logprob_option(request.extra)
+        messages = [m.model_dump() for m in request.messages]
+        tokenizer = self.loaded.tokenizer
+        with self._tokenizer_lock:
+            text = tokenizer.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=True
+            )
+            ids: list[int] = tokenizer(str(text), add_special_tokens=False)["input_ids"]
+        context = self.loaded.context
+        if context is not None and len(ids) + request.sampling.max_tokens > context:
+            raise PromptTooLong(
+                f"prompt of {len(ids)} tokens plus max_tokens {request.sampling.max_tokens} "
+                f"exceeds the model's context of {context} tokens"
+            )
+        return Encoded(ids=ids, sampling=request.sampling, seed=request.seed, top_logprobs=top)
+
+    def _decode(self, ids: list[int]) -> str:
+        with self._tokenizer_lock:
+            return str(self.loaded.tokenizer.decode(ids, skip_special_tokens=True))
+
+    def run_batch(self, items: list[Encoded]) -> list[GenerateResponse]:
+        """Generate for every item in one left-padded batch."""
+        import torch
+        from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
+
+        loaded = self.loaded
+        width = max(len(item.ids) for item in items)
+        input_ids = torch.full((len(items), width), loaded.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(items), width), dtype=torch.long)
+        for row, item in enumerate(items):
+            input_ids[row, width - len(item.ids) :] = torch.tensor(item.ids)
+            mask[row, width - len(item.ids) :] = 1
+        stops = RowStops(items, width, loaded.eos_ids, self._decode)
+        want_logits = any(item.top_logprobs is not None for item in items)
+        config = GenerationConfig(  # type: ignore[no-untyped-call]
+            do_sample=False,
+            max_new_tokens=max(item.sampling.max_tokens for item in items),
+            eos_token_id=loaded.eos_ids,
+            pad_token_id=loaded.pad_id,
+            return_dict_in_generate=True,
+            output_logits=want_logits,
+        )
+        prompts = [item.ids for item in items]
+        reuse: dict[str, Any] = {}
+        if self.prefix is not None:
+            past, _ = assemble(self.prefix, prompts, width, loaded.model.config)
+            reuse = {"past_key_values": past} if past is not None else {}
+        with torch.inference_mode():
+            out = loaded.model.generate(  # type: ignore[operator]
+                input_ids=input_ids.to(loaded.device),
+                attention_mask=mask.to(loaded.device),
+                generation_config=config,
+                logits_processor=LogitsProcessorList([RowSampler(items)]),
+                stopping_criteria=StoppingCriteriaList([stops]),
+                **reuse,
+            )
+        if self.prefix is not None:
+            keep(self.prefix, prompts, width, out.past_key_values)
+        sequences = out.sequences[:, width:].tolist()
+        return [
+            self._response(item, sequences[row], stops.ended[row], out.logits, row)
+            for row, item in enumerate(items)
+        ]
+
+    def _response(
+        self,
+        item: Encoded,
+        generated: list[int],
+        ended: int | None,
+        logits: Sequence[torch.Tensor] | None,
+        row: int,
+    ) -> GenerateResponse:
+        count = ended if ended is not None else len(generated)
+        tokens = generated[:count]
+        finish = "length"
+        if tokens and tokens[-1] in self.loaded.eos_ids:
+            tokens, finish = tokens[:-1], "stop"
+        text = self._decode(tokens)
+        for stop in item.sampling.stop or []:
+            if stop in text:
+                text, finish = text[: text.index(stop)], "stop"
+        extra: dict[str, Any] = {}
+        if item.top_logprobs is not None and logits is not None:
+            extra["logprobs"] = self._logprobs(tokens, logits, row, item.top_logprobs)
+        usage = Usage(input_tokens=len(item.ids), output_tokens=count, calls=1)
+        return GenerateResponse(text=text, usage=usage, finish_reason=finish, extra=extra)
+
+    def _logprobs(
+        self, tokens: list[int], logits: Sequence[torch.Tensor], row: int, top: int
+    ) -> list[dict[str, Any]]:
+        import torch
+
+        entries: list[dict[str, Any]] = []
+        for step, token in enumerate(tokens):
+            logprobs = torch.log_softmax(logits[step][row].float(), dim=-1)
+            best = torch.topk(logprobs, top) if top else None
+            alternatives = (
+                [
+                    {"token": self._decode([int(i)]), "logprob": float(v)}
+                    for v, i in zip(best.values, best.indices, strict=True)
+                ]
+                if best is not None
+                else []
+            )
+            entries.append(
+                {
+                    "token": self._decode([token]),
+                    "logprob": float(logprobs[token]),
+                    "top_logprobs": alternatives,
+                }
+            )
+        return entries
