@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+TORCH ?= torch==2.13.0
 RUN_DIR ?= runs/smoke-$(shell date +%Y%m%d-%H%M%S)
 
 .PHONY: setup demo test test-slow lint clean bench-api bench-sweep
@@ -10,6 +11,8 @@ RUN_DIR ?= runs/smoke-$(shell date +%Y%m%d-%H%M%S)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first, pinned: its CPU wheel here; anything looser resolved later pulls CUDA.
+	$(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
