@@ -97,12 +97,14 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,4,8,16")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--skip-load", action="store_true", help="skip the load-time figures")
     args = parser.parse_args()
 
-    gguf = args.gguf or packaged_gguf(KNOWN_MODELS[DEFAULT_LOCAL_MODEL])
-    if gguf is not None:
-        print(f"load, GGUF file (first use, de-quantised): {load_seconds(str(gguf)):.1f} s")
-    print(f"load, prepared copy (cached):              {load_seconds(args.model):.1f} s")
+    if not args.skip_load:
+        gguf = args.gguf or packaged_gguf(KNOWN_MODELS[DEFAULT_LOCAL_MODEL])
+        if gguf is not None:
+            print(f"load, GGUF file (first use, de-quantised): {load_seconds(str(gguf)):.1f} s")
+        print(f"load, prepared copy (cached):              {load_seconds(args.model):.1f} s")
 
     levels = [int(n) for n in args.concurrency.split(",")]
     backend = LocalBackend(path=args.model, max_batch_size=max(levels), threads=args.threads)

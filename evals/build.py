@@ -179,4 +179,7 @@ def build_jobs(
                         evidence=config.evidence,
                     )
                 )
+    if config.order == "question":  # stable: cells keep their order within a question
+        rank = {question.id: i for i, question in enumerate(questions)}
+        jobs.sort(key=lambda job: rank[job.question.id])
     return jobs

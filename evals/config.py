@@ -203,6 +203,13 @@ class EvalConfig(Spec):
     protocols: list[ProtocolSpec] = Field(min_length=1)
     debater: AnyDebater = SimulatedDebaterSpec()
     judges: list[AnyJudge] = Field(min_length=1)
+    order: Literal["cell", "question"] = Field(
+        default="cell",
+        description=(
+            "'question': all cells of a question run together (balanced partial results; "
+            "a local model reads each hidden passage once); 'cell': one cell after another"
+        ),
+    )
     position_swap: Literal["random", "both"] = Field(
         default="both", description="'both' runs each question in both answer orders"
     )

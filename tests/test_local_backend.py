@@ -21,6 +21,7 @@ from debate.models import GenerateRequest, Message, Model, ModelConfig, Sampling
 from debate.models.hf_generate import PromptTooLong
 from debate.models.local import LocalBackend, LocalModelSettings
 from debate.models.tiny import build_tiny_model
+from tests.torch_threads import one_torch_thread  # noqa: F401  (autouse)
 
 PROMPTS = [
     "Who stole the ring?",

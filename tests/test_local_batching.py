@@ -158,3 +158,35 @@ def test_bad_limits_are_refused() -> None:
         BatchWorker(Recorder(), max_batch_size=0, wait_s=0.0)
     with pytest.raises(ValueError, match="wait_s"):
         BatchWorker(Recorder(), max_batch_size=1, wait_s=-1)
+
+
+async def test_a_burst_spread_over_time_is_still_one_batch() -> None:
+    run = Recorder()
+    worker: BatchWorker[int, int] = BatchWorker(run, max_batch_size=8, wait_s=0.1)
+
+    async def late(i: int) -> int:
+        await asyncio.sleep(0.04 * i)  # each arrives well inside the previous one's window
+        return await worker.submit(i)
+
+    try:
+        results = await asyncio.gather(*(late(i) for i in range(5)))
+    finally:
+        worker.close()
+    assert results == [0, 10, 20, 30, 40]
+    assert run.batches == [[0, 1, 2, 3, 4]]  # 160 ms after the first: one batch, not several
+
+
+async def test_an_endless_trickle_is_cut_off() -> None:
+    run = Recorder()
+    worker: BatchWorker[int, int] = BatchWorker(run, max_batch_size=100, wait_s=0.05)
+
+    async def late(i: int) -> int:
+        await asyncio.sleep(0.03 * i)
+        return await worker.submit(i)
+
+    try:
+        await asyncio.gather(*(late(i) for i in range(40)))  # 1.2 s of arrivals
+    finally:
+        worker.close()
+    assert len(run.batches) >= 2  # the first batch did not wait for the whole trickle
+    assert sorted(i for b in run.batches for i in b) == list(range(40))

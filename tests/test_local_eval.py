@@ -28,6 +28,7 @@ from evals.config import parse_config
 from evals.datasets import load_questions
 from evals.presets import load_preset
 from evals.runner import run_eval
+from tests.torch_threads import one_torch_thread  # noqa: F401  (autouse)
 from transcripts.store import load_transcripts
 
 REPO = Path(__file__).resolve().parents[1]

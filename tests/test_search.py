@@ -17,9 +17,7 @@ def trap_game() -> tuple[SetGame, Values]:
     (0.0); move 2 looks worse (0.5) yet every answer leaves at least 0.6."""
     values: Values = {frozenset({1}): 0.9, frozenset({2}): 0.5, frozenset({3}): 0.4}
     for mine, theirs in itertools.product((1, 2, 3), (10, 11, 12)):
-        values[frozenset({mine, theirs})] = {1: 0.0 if theirs == 10 else 1.0, 2: 0.6, 3: 0.3}[
-            mine
-        ]
+        values[frozenset({mine, theirs})] = {1: 0.0 if theirs == 10 else 1.0, 2: 0.6, 3: 0.3}[mine]
     for theirs in (10, 11, 12):
         values[frozenset({theirs})] = 0.5
     return SetGame(movers=(0, 1), moves=((1, 2, 3), (10, 11, 12))), values

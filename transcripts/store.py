@@ -141,8 +141,7 @@ def _torn(exc: Exception) -> bool:
     """A line cut short by a kill mid-write: valid JSON up to where it stops. A resumed run
     appends after it, so it need not be the last line; it is skipped, never fatal."""
     return isinstance(exc, ValidationError) and any(
-        err["type"] == "json_invalid" and "EOF while parsing" in err["msg"]
-        for err in exc.errors()
+        err["type"] == "json_invalid" and "EOF while parsing" in err["msg"] for err in exc.errors()
     )
 
 

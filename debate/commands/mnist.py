@@ -42,6 +42,9 @@ def train_judge(
     data_dir: DataDirOption = None,
 ) -> None:
     """Train the sparse-pixel MNIST judge (Irving et al. 2018) once, or show the cached one."""
+    from judges.pixels import require_torch
+
+    require_torch()
     import torch
 
     from evals.config import data_dir as resolve_data_dir

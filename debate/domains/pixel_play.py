@@ -79,15 +79,17 @@ def setup_game(
     legal = legal_codes(image, nonzero_only=nonzero_only)
     if len(legal) < pixels:
         raise ValueError(f"the image has {len(legal)} legal pixels, fewer than {pixels}")
+    who = movers(pixels, first)
     if not pool.uses_judge:
         both = tuple(legal)
-        return SetGame(movers=movers(pixels, first), moves=(both, both))
+        return SetGame(movers=who, moves=(both, both))
     logits = yield [frozenset({c}) for c in legal]
     edge = margin(logits, honest, liar).astype(np.float64)
     moves, priors = [], []
-    for sign in (1.0, -1.0):  # the honest player wants a high margin, the liar a low one
+    for player, sign in ((HONEST, 1.0), (1 - HONEST, -1.0)):  # honest wants a high margin
         favour = sign * edge
-        order = np.argsort(-favour, kind="stable")[: pool.candidates or len(legal)]
+        keep = max(pool.candidates or len(legal), who.count(player))  # enough for its moves
+        order = np.argsort(-favour, kind="stable")[:keep]
         moves.append(tuple(legal[i] for i in order))
         if pool.prior == "judge":
             weights = np.exp((favour[order] - favour[order].max()) / pool.temperature)
@@ -95,7 +97,7 @@ def setup_game(
         else:
             priors.append(())
     return SetGame(
-        movers=movers(pixels, first),
+        movers=who,
         moves=(moves[0], moves[1]),
         priors=(priors[0], priors[1]),
     )

@@ -3,9 +3,12 @@
 A local model answers a batch of N prompts in about the time it takes for a few single
 prompts (each decoding step is dominated by fixed per-step costs on a CPU, and by memory
 bandwidth on a GPU), so concurrent debates should share forward passes. Requests are queued;
-one worker thread takes up to ``max_batch_size`` of them, waiting at most ``wait_s`` after the
-oldest arrived for others to join, and runs them together. The event loop only awaits a
-future, so it never blocks on the model (torch releases the GIL while it computes).
+one worker thread takes up to ``max_batch_size`` of them and runs them together. An idle
+worker waits for a burst to finish arriving: until no request has come for ``wait_s``, and
+never more than ``MAX_WAIT_WINDOWS * wait_s`` after the first (the turns of concurrent debates
+arrive spread out by the time each debate takes to build its prompt). Requests that queued
+while a batch ran go at once. The event loop only awaits a future, so it never blocks on the
+model (torch releases the GIL while it computes).
 
 The oldest request is always in the next batch (no request starves); the rest of the batch
 is filled with the requests whose ``shape`` is closest to it. The local backend's shape is
@@ -27,6 +30,9 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+MAX_WAIT_WINDOWS = 10
+"""An idle worker waits at most this many ``wait_s`` after a burst's first request."""
 
 RunBatch = Callable[[list[T]], Sequence[R | BaseException]]
 """Serves a batch: one result (or the exception for that item) per item, in order."""
@@ -159,7 +165,11 @@ class BatchWorker(Generic[T, R]):
             if not self._pending:
                 self._cond.wait()
                 continue
-            remaining = self._pending[0].arrived + self.wait_s - time.monotonic()
+            newest = max(p.arrived for p in self._pending)
+            deadline = min(
+                self._pending[0].arrived + MAX_WAIT_WINDOWS * self.wait_s, newest + self.wait_s
+            )
+            remaining = deadline - time.monotonic()
             if len(self._pending) >= self.max_batch_size or remaining <= 0:
                 return self._take()
             self._cond.wait(remaining)

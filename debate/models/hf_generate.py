@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from debate.models.base import GenerateRequest, GenerateResponse, SamplingSettings
 from debate.models.hf_load import LoadedModel
-from debate.models.prefix_cache import PrefixCache, assemble, keep, supports_prefix_reuse
+from debate.models.prefix_cache import PrefixCache, assemble, keep, supports_prefix_reuse, warm
 from debate.types import Usage
 
 if TYPE_CHECKING:
@@ -183,6 +183,7 @@ class HFEngine:
         prompts = [item.ids for item in items]
         reuse: dict[str, Any] = {}
         if self.prefix is not None:
+            warm(self.prefix, prompts, loaded.model, loaded.device)
             past, _ = assemble(self.prefix, prompts, width, loaded.model.config)
             reuse = {"past_key_values": past} if past is not None else {}
         with torch.inference_mode():

@@ -43,7 +43,7 @@ class PrefixStats:
     reused_tokens: int = 0
 
 
-@dataclass
+@dataclass(eq=False)  # entries are compared by identity (their arrays have no truth value)
 class _Entry:
     ids: np.ndarray
     kv: KV
@@ -119,7 +119,10 @@ def assemble(
 
     found = [cache.lookup(ids) for ids in prompts]
     # Keep at least one token per row to compute, so every row gets fresh logits.
-    shared = [min(n, len(ids) - 1) if kv is not None else 0 for (kv, n), ids in zip(found, prompts)]
+    shared = [
+        min(n, len(ids) - 1) if kv is not None else 0
+        for (kv, n), ids in zip(found, prompts, strict=True)
+    ]
     reused = width - max(len(ids) - n for ids, n in zip(prompts, shared, strict=True))
     if reused < cache.min_prefix:
         return None, 0
@@ -151,3 +154,31 @@ def keep(cache: PrefixCache, prompts: list[list[int]], width: int, past: object)
             for layer in layers
         ]
         cache.store(ids, kv)
+
+
+def warm(cache: PrefixCache, prompts: list[list[int]], model: object, device: object) -> None:
+    """Compute once, and keep, a long prefix that several prompts of one batch share.
+
+    Reuse works across batches; two prompts in the same batch that start with the same
+    uncached story would otherwise each compute it. Their common prefix is run through the
+    model first (one forward pass, no padding) and kept, so ``assemble`` then reuses it.
+    """
+    import torch
+
+    arrays = [np.asarray(ids, dtype=np.int64) for ids in prompts]
+    wanted: dict[bytes, np.ndarray] = {}
+    for i, a in enumerate(arrays):
+        for b in arrays[i + 1 :]:
+            shared = min(common_prefix(a, b), len(a) - 1, len(b) - 1)
+            if shared >= cache.min_prefix:
+                wanted.setdefault(a[:shared].tobytes(), a[:shared])
+    for prefix in sorted(wanted.values(), key=len, reverse=True):
+        _, known = cache.lookup(prefix.tolist())
+        cache.stats.lookups -= 1  # bookkeeping lookups are not requests
+        cache.stats.hits -= known > 0
+        if known >= len(prefix):
+            continue
+        with torch.inference_mode():
+            ids = torch.as_tensor(prefix, device=device)[None]  # type: ignore[arg-type]
+            past = model(input_ids=ids, use_cache=True).past_key_values  # type: ignore[operator]
+        cache.store(prefix.tolist(), [(layer.keys[0], layer.values[0]) for layer in past.layers])

@@ -80,6 +80,10 @@ class MnistDebateConfig(Frozen):
     images: int = Field(default=200, ge=1, description="test images for the debate rows")
     firsts: list[Literal["honest", "liar"]] = Field(default=["honest", "liar"], min_length=1)
     precommit: list[bool] = Field(default=[True, False], min_length=1)
+    nonzero_only: bool = Field(
+        default=True,
+        description="debaters may reveal only nonzero pixels, the judge's training inputs",
+    )
     debater: SearchSpec = SearchSpec()
     pool: PoolSettings = PoolSettings(candidates=12, prior="judge")
     greedy_baseline: bool = Field(

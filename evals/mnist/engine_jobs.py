@@ -37,9 +37,16 @@ def engine_jobs(
     jobs = []
     for cell, spec, _ in debate_cells(config):
         evaluator = evaluators[cell.pixels]
-        debater = PixelSearchDebater(make_player(spec), evaluator.logits, pool=config.pool)
+        debater = PixelSearchDebater(
+            make_player(spec), evaluator.logits, pool=config.pool, nonzero_only=config.nonzero_only
+        )
         assert cell.first is not None and cell.precommit is not None
-        protocol = PixelDebate(pixels=cell.pixels, first=cell.first, precommit=cell.precommit)
+        protocol = PixelDebate(
+            pixels=cell.pixels,
+            first=cell.first,
+            precommit=cell.precommit,
+            nonzero_only=config.nonzero_only,
+        )
         for question in digit_questions(test, images, precommit=cell.precommit):
             image = int(question.metadata["index"])
             liar = Claim.parse(question.options[1])

@@ -26,6 +26,7 @@ from evals.mnist.cells import GAMES, JUDGE_ALONE, Cell, GameLine, JudgeAloneLine
 from evals.mnist.config import MnistDebateConfig
 from evals.mnist.plan import debate_cells, game_seed, liars, make_player, test_images
 from evals.rundir import TRANSCRIPTS, prepare_run_dir
+from judges.pixels import require_torch
 from transcripts.store import JsonlRecords, append_lines
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ def run_mnist(
     log: Log = print,
 ) -> MnistOutcome:
     """Run (or resume) the whole experiment, then write results, report and plot."""
+    require_torch()
     from evals.mnist.judges import judge_alone, load_judges
     from evals.mnist.report import write_outputs
     from judges.pixels.evaluator import PixelEvaluator
@@ -86,6 +88,7 @@ def run_mnist(
     for pixels, evaluator in evaluators.items():
         players: dict[str, Player] = {}
         jobs: list[tuple[GameLine, Exchange[GameRecord]]] = []
+        stored, began = 0, time.perf_counter()
         for cell, spec, n_images in debate_cells(config):
             if cell.pixels != pixels:
                 continue
@@ -95,14 +98,17 @@ def run_mnist(
                 for liar in liars(label, bool(cell.precommit)):
                     stub = _stub(cell, image, label, liar, config)
                     if stub.key() in done:
-                        skipped += 1
+                        stored += 1
                         continue
                     jobs.append((stub, _game(config, test, stub, liar, player)))
-        log(f"{pixels} pixels: playing {len(jobs)} games ({skipped} already stored)")
+        log(f"{pixels} pixels: playing {len(jobs)} games ({stored} already stored)")
         played += _play(jobs, evaluator, store, config.window, log)
+        skipped += stored
         stats = evaluator.stats
         rollouts = sum(getattr(p, "rollouts_done", 0) for p in players.values())
         timing[f"search_{pixels}px"] = {
+            "games": len(jobs),
+            "seconds": time.perf_counter() - began,
             "judge_calls_requested": stats.requested,
             "judge_evaluations": stats.evaluated,
             "judge_seconds": stats.seconds,
@@ -152,7 +158,7 @@ def _game(
         (player, player),
         pixels=cell.pixels,
         first=cell.first,
-        nonzero_only=True,
+        nonzero_only=config.nonzero_only,
         pool=config.pool,
         seed=stub.seed,
     )

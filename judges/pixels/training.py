@@ -97,8 +97,9 @@ def train(
         torch_version=str(torch.__version__),
         threads=torch.get_num_threads(),
     )
-    if partial.exists():
-        report = load_partial(partial, config, net, optimizer, device)
+    if partial.exists():  # resume; the record keeps this session's hardware
+        resumed = load_partial(partial, config, net, optimizer, device)
+        report = resumed.model_copy(update={"device": report.device, "threads": report.threads})
     started, step = time.perf_counter(), report.steps_done
     seconds_before = report.seconds
 
