@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from debate.models.base import GenerateRequest, GenerateResponse
@@ -25,6 +24,8 @@ class AnthropicBackend(SDKBackend):
     provider = "Anthropic"
     default_base_url = "https://api.anthropic.com"
     default_key_env = "ANTHROPIC_API_KEY"
+    sdk_module = "anthropic"
+    client_class = "AsyncAnthropic"
 
     def __init__(
         self,
@@ -42,20 +43,6 @@ class AnthropicBackend(SDKBackend):
             max_connections=max_connections,
         )
         self.sampling_in_body = sampling_in_body
-
-    def _sdk(self) -> ModuleType:
-        import anthropic
-
-        return anthropic
-
-    def _make_client(self, sdk: ModuleType, http_client: Any) -> Any:
-        return sdk.AsyncAnthropic(
-            api_key=self._key,
-            base_url=self.base_url,
-            max_retries=0,
-            timeout=None,
-            http_client=http_client,
-        )
 
     def params(self, request: GenerateRequest) -> dict[str, Any]:
         """The request as ``messages.create`` keyword arguments."""

@@ -7,7 +7,6 @@ in ``GenerateResponse.extra["logprobs"]`` as a list, one entry per generated tok
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any, Literal
 
 from debate.models.base import GenerateRequest, GenerateResponse
@@ -24,6 +23,8 @@ class OpenAIBackend(SDKBackend):
     provider = "OpenAI"
     default_base_url = "https://api.openai.com/v1"
     default_key_env = "OPENAI_API_KEY"
+    sdk_module = "openai"
+    client_class = "AsyncOpenAI"
 
     def __init__(
         self,
@@ -43,20 +44,6 @@ class OpenAIBackend(SDKBackend):
         )
         self.supports_logprobs = logprobs
         self.max_tokens_param = max_tokens_param
-
-    def _sdk(self) -> ModuleType:
-        import openai
-
-        return openai
-
-    def _make_client(self, sdk: ModuleType, http_client: Any) -> Any:
-        return sdk.AsyncOpenAI(
-            api_key=self._key,
-            base_url=self.base_url,
-            max_retries=0,
-            timeout=None,
-            http_client=http_client,
-        )
 
     def params(self, request: GenerateRequest) -> dict[str, Any]:
         """The request as ``chat.completions.create`` keyword arguments."""

@@ -8,6 +8,7 @@ running event loop; SDK errors mapped onto the model layer's single retry policy
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 from abc import abstractmethod
@@ -32,6 +33,10 @@ class SDKBackend(Backend):
     provider: str = "sdk"
     default_base_url: str = ""
     default_key_env: str = ""
+    sdk_module: str = ""
+    """The SDK's import name, e.g. ``openai``."""
+    client_class: str = ""
+    """The SDK's async client class, e.g. ``AsyncOpenAI``."""
 
     def __init__(
         self,
@@ -64,13 +69,19 @@ class SDKBackend(Backend):
     def secrets(self) -> tuple[str]:
         return (self._key,)
 
-    @abstractmethod
     def _sdk(self) -> ModuleType:
         """The SDK module (imported here, lazily)."""
+        return importlib.import_module(self.sdk_module)
 
-    @abstractmethod
     def _make_client(self, sdk: ModuleType, http_client: Any) -> Any:
         """A client with ``max_retries=0``, ``timeout=None`` and the given HTTP client."""
+        return getattr(sdk, self.client_class)(
+            api_key=self._key,
+            base_url=self.base_url,
+            max_retries=0,
+            timeout=None,
+            http_client=http_client,
+        )
 
     @abstractmethod
     async def _complete(self, client: Any, request: GenerateRequest) -> GenerateResponse:
