@@ -210,3 +210,18 @@ def test_mysteries_local_quick_runs_with_the_real_model(tmp_path: Path) -> None:
     transcripts = load_transcripts(out / "transcripts.jsonl")
     assert len(transcripts) == 12 and not any(t.error for t in transcripts)
     assert all(t.verdict is not None and t.verdict.parsed for t in transcripts)
+
+
+def test_prepare_model_refuses_unknown_sources(tmp_path: Path) -> None:
+    from debate.errors import ConfigError
+    from debate.models.local_store import prepare
+
+    with pytest.raises(ConfigError, match="neither a known model"):
+        prepare("llama-7b", tmp_path / "out", install=False)
+    with pytest.raises(ConfigError, match="GGUF file not found"):
+        prepare(str(tmp_path / "missing.gguf"), tmp_path / "out", install=False)
+    (tmp_path / "broken.gguf").write_bytes(b"not a gguf file")
+    with pytest.raises(ConfigError, match="cannot read GGUF model"):
+        prepare(str(tmp_path / "broken.gguf"), tmp_path / "out", install=False)
+    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.glob(".out.partial"))  # nothing half-written is left behind

@@ -5,15 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+pytest.importorskip("torch")
+
 from debate.domains.pixel_play import PixelSearchDebater, PoolSettings, play_game
 from debate.domains.pixels import Claim, code, digit_questions, margin
 from debate.engine import run_debate
 from debate.errors import ConfigError
+from debate.roles import Debater, Judge
 from debate.search import MCTS, Greedy, drive
 from debate.types import AgentInfo, DebaterView, Speech
 from judges.pixels.judge import SparsePixelJudge
 from protocols.pixels import PixelDebate
 from tests.mnist_helpers import split, tiny_evaluator
+from tests.torch_threads import one_torch_thread  # noqa: F401  (autouse)
 
 IMAGE = 0  # the test split's first image, a 7
 
@@ -135,10 +139,12 @@ async def test_engine_and_fast_path_play_the_same_game(player, precommit: bool) 
     pool = PoolSettings(candidates=8, prior="judge")
     question = questions(precommit)[0]
     protocol = PixelDebate(pixels=4, first="liar", precommit=precommit)
-    debater = PixelSearchDebater(player, evaluator.logits, pool=pool)
-    transcript = await run_debate(
-        question, protocol, debater, SparsePixelJudge(evaluator), seed=11, swap=True
+    debater, judge = (
+        PixelSearchDebater(player, evaluator.logits, pool=pool),
+        SparsePixelJudge(evaluator),
     )
+    assert isinstance(debater, Debater) and isinstance(judge, Judge)  # the project's roles
+    transcript = await run_debate(question, protocol, debater, judge, seed=11, swap=True)
     assert transcript.error is None
     honest, liar = (Claim.parse(o) for o in question.options)
     record = drive(

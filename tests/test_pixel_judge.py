@@ -6,14 +6,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
 
-from debate.errors import DataError
-from judges.pixels.checkpoint import ensure_judge, judge_path, load_judge
-from judges.pixels.config import PixelJudgeConfig
-from judges.pixels.network import NO_PIXEL, encode, sample_pixels
-from judges.pixels.training import accuracy, split_images, train
-from tests.mnist_helpers import MNIST, TINY_RECIPE, judge_dir, split, tiny_judge
+torch = pytest.importorskip("torch")
+
+from debate.errors import DataError  # noqa: E402
+from judges.pixels.checkpoint import ensure_judge, judge_path, load_judge  # noqa: E402
+from judges.pixels.config import PixelJudgeConfig  # noqa: E402
+from judges.pixels.network import NO_PIXEL, encode, sample_pixels  # noqa: E402
+from judges.pixels.training import accuracy, split_images, train  # noqa: E402
+from tests.mnist_helpers import MNIST, TINY_RECIPE, judge_dir, split, tiny_judge  # noqa: E402
+from tests.torch_threads import one_torch_thread  # noqa: E402, F401  (autouse)
 
 
 def test_two_planes_mark_revealed_pixels_and_their_values() -> None:

@@ -12,6 +12,9 @@ it was batched with. Per-row settings are honoured inside one call:
 - logprobs (``extra={"logprobs": True, "top_logprobs": k}``): per generated token, its
   logprob and the top k alternatives, from the model's raw logits, in the format
   ``judges.parsing.probabilities_from_logprobs`` reads (the OpenAI shape).
+
+With a ``PrefixCache``, prompt states kept from earlier prompts (or computed once for
+prompts of this batch that share a prefix) are spliced in, and only the rest is computed.
 """
 
 from __future__ import annotations

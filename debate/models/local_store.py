@@ -138,9 +138,11 @@ def prepare(
         target = out or prepared_path(known.name)
     else:
         gguf = Path(source).expanduser()
-        if gguf.suffix != ".gguf" or not gguf.is_file():
+        if gguf.suffix != ".gguf":
             names = ", ".join(KNOWN_MODELS)
             raise ConfigError(f"{source!r} is neither a known model ({names}) nor a .gguf file")
+        if not gguf.is_file():
+            raise ConfigError(f"GGUF file not found: {gguf}")
         target = out or models_dir() / gguf.stem
     if (target / "config.json").is_file() and not force:
         return Prepared(target, gguf, time.perf_counter() - started, reused=True)

@@ -38,24 +38,23 @@ def rollout_plot(rows: Sequence[dict[str, Any]], config: MnistDebateConfig, path
     fig = Figure(figsize=(7.5, 4.5), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
+    budgets = sorted({x for pixels in config.pixel_counts for x, _ in _curve(rows, pixels)})
+    greedy_x = min(budgets or [2]) / 2  # the greedy baseline sits left of the smallest budget
     colors = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
-    budgets: list[int] = []
     for color, pixels in zip(colors, sorted(config.pixel_counts), strict=False):
         points = _curve(rows, pixels)
         if points:
-            xs = [x for x, _ in points]
-            budgets += xs
             ys = [100 * r["accuracy"] for _, r in points]
             low = [100 * (r["accuracy"] - r["ci_low"]) for _, r in points]
             high = [100 * (r["ci_high"] - r["accuracy"]) for _, r in points]
             ax.errorbar(
-                xs,
+                [x for x, _ in points],
                 ys,
                 yerr=[low, high],
                 marker="o",
                 capsize=3,
                 color=color,
-                label=f"{pixels} pixels: debate (MCTS)",
+                label=f"{pixels} px: debate (MCTS)",
             )
         paper = PAPER.get(("precommit", pixels))
         if paper is not None:
@@ -72,15 +71,20 @@ def rollout_plot(rows: Sequence[dict[str, Any]], config: MnistDebateConfig, path
                     label=f"{pixels} px: judge alone",
                 )
             elif row["debater"] == "greedy" and row["precommit"] and row["first"] == "honest":
-                ax.plot(
-                    [min(budgets or [1]) / 2],
+                ax.errorbar(
+                    [greedy_x],
                     [100 * row["accuracy"]],
+                    yerr=[[100 * (row["accuracy"] - row["ci_low"])],
+                          [100 * (row["ci_high"] - row["accuracy"])]],
                     marker="x",
+                    capsize=3,
                     color=color,
                     linestyle="none",
                     label=f"{pixels} px: greedy debaters",
-                )
+                )  # fmt: skip
     ax.set_xscale("log")
+    ax.set_xticks([greedy_x, *budgets], ["greedy", *(str(b) for b in budgets)])
+    ax.minorticks_off()
     ax.set_xlabel("MCTS rollouts per move")
     ax.set_ylabel("accuracy (%)")
     ax.set_title("Sparse-pixel MNIST debate: precommit, honest first")

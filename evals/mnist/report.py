@@ -69,13 +69,25 @@ def _row(cell: Cell, n: int, correct: int, incomplete: int) -> dict[str, Any]:
     }
 
 
-def table_rows(rows: list[dict[str, Any]]) -> dict[str, dict[int, dict[str, Any]]]:
-    """Rows grouped as the table shows them: row label -> pixel count -> result."""
-    table: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
-    for row in rows:
-        cell = Cell.model_validate({k: row[k] for k in Cell.model_fields})
-        table[cell.row_label()][cell.pixels] = row
-    return dict(table)
+def _order(cell: Cell, main: str) -> tuple[int, int, int, int]:
+    """Table order: judge alone; the main debater's four debate rows; greedy; the curve."""
+    if cell.kind == "judge-alone":
+        return (0, 0, 0, 0)
+    budget = int(cell.debater.removeprefix("mcts-")) if cell.debater.startswith("mcts-") else 0
+    group = 1 if cell.debater == main else 2 if cell.debater == "greedy" else 3
+    return (group, budget, int(not cell.precommit), int(cell.first != "honest"))
+
+
+def table_rows(
+    rows: list[dict[str, Any]], config: MnistDebateConfig
+) -> dict[str, dict[int, dict[str, Any]]]:
+    """Rows grouped as the table shows them, in table order: label -> pixel count -> row."""
+    cells = [(Cell.model_validate({k: r[k] for k in Cell.model_fields}), r) for r in rows]
+    cells.sort(key=lambda item: _order(item[0], config.debater.label()))
+    table: dict[str, dict[int, dict[str, Any]]] = {}
+    for cell, row in cells:
+        table.setdefault(cell.row_label(), {})[cell.pixels] = row
+    return table
 
 
 def _pct(row: dict[str, Any] | None) -> str:
@@ -89,18 +101,23 @@ def _pct(row: dict[str, Any] | None) -> str:
 
 def markdown(rows: list[dict[str, Any]], config: MnistDebateConfig, timing: dict[str, Any]) -> str:
     columns = sorted(config.pixel_counts)
+    main = config.debater.label()
     header = "| | " + " | ".join(f"{k} pixels (ours) | {k} pixels (paper)" for k in columns)
     lines = [
         f"# {config.name}",
         "",
         "Accuracy with a 95% Wilson interval and n (images). Debate accuracy is the share of",
         "images the honest debater wins; with precommit it must beat all nine lies. Paper:",
-        "Irving, Christiano, Amodei 2018, section 3.1 (one precommit figure per pixel count).",
+        "Irving, Christiano, Amodei 2018, section 3.1, which gives one precommit figure per",
+        f"pixel count. Debaters: {main} (rollouts per move), candidate pool "
+        f"{config.pool.candidates or 'all'} pixels, {config.pool.prior} prior; greedy and "
+        "the other budgets are baselines and the rollout curve.",
         "",
         header + " |",
         "|---" * (1 + 2 * len(columns)) + "|",
     ]
-    for label, by_pixels in table_rows(rows).items():
+    table = table_rows(rows, config)
+    for label, by_pixels in table.items():
         cells = []
         for k in columns:
             found = by_pixels.get(k)
@@ -108,31 +125,63 @@ def markdown(rows: list[dict[str, Any]], config: MnistDebateConfig, timing: dict
             cells += [_pct(found), "—" if paper is None else f"{paper:.1f}%"]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += ["", "## Against the paper", ""]
-    for row in rows:
-        if row["paper"] is None or not row["n"]:
-            continue
-        cell = Cell.model_validate({k: row[k] for k in Cell.model_fields})
-        tolerance = TOLERANCE["judge-alone" if cell.kind == "judge-alone" else "precommit"]
-        verdict = "within" if abs(row["delta_points"]) <= tolerance else "OUTSIDE"
-        lines.append(
-            f"- {cell.row_label()}, {cell.pixels} pixels: {100 * row['accuracy']:.1f}% vs "
-            f"{row['paper']:.1f}% ({row['delta_points']:+.1f} points; {verdict} ±{tolerance:g})"
-        )
+    for by_pixels in table.values():
+        for k in columns:
+            row = by_pixels.get(k)
+            if row is None or row["paper"] is None or not row["n"]:
+                continue
+            cell = Cell.model_validate({f: row[f] for f in Cell.model_fields})
+            if cell.kind == "debate" and cell.debater != main:
+                continue
+            tolerance = TOLERANCE["judge-alone" if cell.kind == "judge-alone" else "precommit"]
+            verdict = "within" if abs(row["delta_points"]) <= tolerance else "OUTSIDE"
+            lines.append(
+                f"- {cell.row_label()}, {k} pixels: {100 * row['accuracy']:.1f}% vs "
+                f"{row['paper']:.1f}% ({row['delta_points']:+.1f} points; {verdict} "
+                f"±{tolerance:g} points)"
+            )
     incomplete = sum(row["incomplete"] for row in rows)
     if incomplete:
         lines += ["", f"{incomplete} images are incomplete (run killed mid-image; resume)."]
     lines += ["", "![debate accuracy against rollouts](plots/rollouts.png)", ""]
     if timing:
-        lines += ["## Compute", "", "```", json.dumps(_timing_summary(timing), indent=2), "```"]
+        lines += _compute(timing)
     return "\n".join(lines) + "\n"
 
 
-def _timing_summary(timing: dict[str, Any]) -> dict[str, Any]:
-    summary = {k: v for k, v in timing.items() if k != "judges"}
+def _compute(timing: dict[str, Any]) -> list[str]:
+    """The run's compute as a short table (timing.json has every figure)."""
+    lines = ["## Compute (this run, this machine)", "", "| what | figure |", "|---|---|"]
     for pixels, report in timing.get("judges", {}).items():
-        summary[f"judge_{pixels}px_training_seconds"] = report.get("seconds")
-        summary[f"judge_{pixels}px_held_out_accuracy"] = report.get("validation_accuracy")
-    return summary
+        accuracy = report.get("validation_accuracy")
+        lines.append(
+            f"| {pixels}-pixel judge training | {report['steps_done']} batches, "
+            f"{report['seconds'] / 3600:.2f} h on {report['device']} ({report['threads']} "
+            f"threads), held-out accuracy {accuracy} |"
+        )
+    for key, value in timing.items():
+        if key.startswith("search_") and value.get("seconds"):
+            pixels = key.removeprefix("search_")
+            seconds = value["seconds"]
+            judge = value["judge_seconds"] or float("nan")
+            lines.append(
+                f"| games, {pixels} | {value['games']} games in {seconds:.0f} s; "
+                f"{value['rollouts']:,} rollouts ({value['rollouts'] / seconds:,.0f}/s); "
+                f"{value['judge_evaluations']:,} judge evaluations "
+                f"({value['judge_evaluations'] / judge:,.0f}/s) for "
+                f"{value['judge_calls_requested']:,} requests "
+                f"({100 * value['cache_hit_rate']:.1f}% cached) |"
+            )
+    check = timing.get("engine_check")
+    if check:
+        lines.append(
+            f"| engine replay | {check['compared']} debates compared with the fast path, "
+            f"{check['disagree']} disagree, {check['errors']} failed |"
+        )
+    total = timing.get("total_seconds")
+    if total is not None:
+        lines.append(f"| wall time | {total:.0f} s ({total / 60:.1f} min) |")
+    return [*lines, ""]
 
 
 def mnist_run_config(run_dir: Path) -> MnistDebateConfig | None:

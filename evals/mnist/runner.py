@@ -53,13 +53,13 @@ def run_mnist(
     log: Log = print,
 ) -> MnistOutcome:
     """Run (or resume) the whole experiment, then write results, report and plot."""
+    mnist_dir = data_dir(data_root) / "mnist"
+    test = load_mnist(mnist_dir, "test")  # fails early, with one line, on missing data
     require_torch()
     from evals.mnist.judges import judge_alone, load_judges
     from evals.mnist.report import write_outputs
     from judges.pixels.evaluator import PixelEvaluator
 
-    mnist_dir = data_dir(data_root) / "mnist"
-    test = load_mnist(mnist_dir, "test")  # fails early, with one line, on missing data
     prepare_run_dir(run_dir, config, resume, stores=(GAMES, JUDGE_ALONE, TRANSCRIPTS))
     timing: dict[str, Any] = {}
     start = time.perf_counter()

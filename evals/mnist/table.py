@@ -17,7 +17,7 @@ def results_table(rows: list[dict[str, Any]], config: MnistDebateConfig) -> Tabl
     for k in columns:
         table.add_column(f"{k} px", justify="right")
         table.add_column(f"{k} px paper", justify="right")
-    for label, by_pixels in table_rows(rows).items():
+    for label, by_pixels in table_rows(rows, config).items():
         values = []
         for k in columns:
             row = by_pixels.get(k)
