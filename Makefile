@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed-stamp
 TORCH ?= torch==2.13.0
 RUN_DIR ?= runs/smoke-$(shell date +%Y%m%d-%H%M%S)
 
-.PHONY: setup demo test test-slow lint clean bench-api bench-sweep
+.PHONY: setup demo test test-slow lint clean bench-api bench-sweep bench-local bench-mnist \
+	mnist mysteries
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +38,22 @@ bench-api: setup
 
 bench-sweep: setup
 	$(BIN)/python benchmarks/sweep_bench.py
+
+bench-local: setup
+	$(BIN)/debate prepare-model
+	$(BIN)/python benchmarks/local_batching.py
+
+bench-mnist: setup
+	$(BIN)/python benchmarks/mnist_bench.py
+
+# Issue 5: Irving et al. 2018 sparse-pixel MNIST debate (trains and caches its judges once).
+mnist: setup
+	$(BIN)/debate eval --preset irving-mnist --out runs/irving-mnist-$(shell date +%Y%m%d-%H%M%S)
+
+# Issue 6: hidden-passage debate with the local model (installs and prepares it once).
+mysteries: setup
+	$(BIN)/debate prepare-model
+	$(BIN)/debate eval --preset mysteries-local --out runs/mysteries-local-$(shell date +%Y%m%d-%H%M%S)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

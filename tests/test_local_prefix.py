@@ -123,3 +123,35 @@ async def test_a_story_shared_within_one_batch_is_computed_once(tiny_dir: Path) 
     assert [r.text for r in got] == [r.text for r in want]
     stats = reusing.engine.prefix.stats  # type: ignore[union-attr]
     assert stats.hits == 3 and stats.reused_tokens >= 3 * len(story)
+
+
+async def test_a_new_story_in_a_batch_of_cached_ones_is_read_alone(tiny_dir: Path) -> None:
+    """One uncached story must not make every row of the batch compute a story's length."""
+    old = "Ann was at the mill; the miller saw her leave at noon. " * 6
+    new = "Dov lost his keys at the fair and found them in a boot. " * 6
+    reusing = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200)
+    plain = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200, prefix_cache_mb=0)
+
+    def request(story: str, text: str) -> GenerateRequest:
+        return GenerateRequest(
+            model="tiny",
+            messages=[Message(role="system", content=story), Message(role="user", content=text)],
+            sampling=SamplingSettings(max_tokens=8),
+        )
+
+    batch = [request(old, "Argue for Ann."), request(old, "Argue against."), request(new, "Why?")]
+    try:
+        for backend in (reusing, plain):
+            await backend.generate(request(old, "Begin."))
+        computed_before = reusing.engine.prefix.stats.reused_tokens  # type: ignore[union-attr]
+        got = await asyncio.gather(*(reusing.generate(r) for r in batch))
+        want = await asyncio.gather(*(plain.generate(r) for r in batch))
+    finally:
+        await reusing.aclose()
+        await plain.aclose()
+    assert [r.text for r in got] == [r.text for r in want]
+    assert reusing.stats.sizes == {1: 1, 3: 1}
+    # The new story was computed alone, so the batch reuses nearly every prompt token (only
+    # the rows' own questions are computed); read in the batch, it would have reused none.
+    reused = reusing.engine.prefix.stats.reused_tokens - computed_before  # type: ignore[union-attr]
+    assert reused > 0.9 * sum(r.usage.input_tokens for r in got)

@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, Any
 
 from debate.models.base import GenerateRequest, GenerateResponse, SamplingSettings
 from debate.models.hf_load import LoadedModel
-from debate.models.prefix_cache import PrefixCache, assemble, keep, supports_prefix_reuse, warm
+from debate.models.prefix_cache import (
+    PrefixCache,
+    assemble,
+    keep,
+    settle,
+    supports_prefix_reuse,
+    warm,
+)
 from debate.types import Usage
 
 if TYPE_CHECKING:
@@ -187,6 +194,7 @@ class HFEngine:
         reuse: dict[str, Any] = {}
         if self.prefix is not None:
             warm(self.prefix, prompts, loaded.model, loaded.device)
+            settle(self.prefix, prompts, loaded.model, loaded.device)
             past, _ = assemble(self.prefix, prompts, width, loaded.model.config)
             reuse = {"past_key_values": past} if past is not None else {}
         with torch.inference_mode():

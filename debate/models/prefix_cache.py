@@ -163,8 +163,6 @@ def warm(cache: PrefixCache, prompts: list[list[int]], model: object, device: ob
     uncached story would otherwise each compute it. Their common prefix is run through the
     model first (one forward pass, no padding) and kept, so ``assemble`` then reuses it.
     """
-    import torch
-
     arrays = [np.asarray(ids, dtype=np.int64) for ids in prompts]
     wanted: dict[bytes, np.ndarray] = {}
     for i, a in enumerate(arrays):
@@ -178,7 +176,58 @@ def warm(cache: PrefixCache, prompts: list[list[int]], model: object, device: ob
         cache.stats.hits -= known > 0
         if known >= len(prefix):
             continue
-        with torch.inference_mode():
-            ids = torch.as_tensor(prefix, device=device)[None]  # type: ignore[arg-type]
-            past = model(input_ids=ids, use_cache=True).past_key_values  # type: ignore[operator]
-        cache.store(prefix.tolist(), [(layer.keys[0], layer.values[0]) for layer in past.layers])
+        _extend(cache, prefix.tolist(), model, device)
+
+
+def settle(cache: PrefixCache, prompts: list[list[int]], model: object, device: object) -> int:
+    """Compute apart, and keep, the prompts whose uncached part would pad the whole batch.
+
+    A batch computes, for every row, as many columns as its longest uncached remainder: one
+    story read for the first time would make all sixteen rows compute two thousand tokens.
+    Rows with a long remainder are instead run alone (from their cached prefix, no padding)
+    when that costs less, so the batch then computes only the short remainders. The cost is
+    counted in token columns: ``rows * T`` for the batch plus each remainder run alone.
+    Returns how many prompts were run alone.
+    """
+    remainders = []
+    for ids in prompts:
+        _, known = cache.lookup(ids)
+        cache.stats.lookups -= 1  # bookkeeping lookups are not requests
+        cache.stats.hits -= known > 0
+        remainders.append(len(ids) - min(known, len(ids) - 1))
+    # Remainders above the threshold T are run alone; try each remainder as T.
+    best = min(
+        set(remainders),
+        key=lambda t: len(prompts) * t + sum(r for r in remainders if r > t),
+    )
+    alone = [
+        ids
+        for ids, r in zip(prompts, remainders, strict=True)
+        if r > best and len(ids) - 1 >= cache.min_prefix
+    ]
+    for ids in alone:
+        _extend(cache, ids[:-1], model, device)
+    return len(alone)
+
+
+def _extend(cache: PrefixCache, ids: list[int], model: object, device: object) -> None:
+    """Run ``ids`` through the model from its longest cached prefix, and keep its states."""
+    import torch
+    from transformers import DynamicCache
+
+    kv, known = cache.lookup(ids)
+    cache.stats.lookups -= 1
+    cache.stats.hits -= known > 0
+    known = min(known, len(ids) - 1)
+    with torch.inference_mode():
+        past = None
+        if kv is not None and known > 0:
+            layers = [(k[None, :, :known], v[None, :, :known]) for k, v in kv]
+            config = model.config  # type: ignore[attr-defined]
+            past = DynamicCache(ddp_cache_data=layers, config=config)
+        else:
+            known = 0
+        rest = torch.as_tensor(ids[known:], device=device)[None]  # type: ignore[arg-type]
+        out = model(input_ids=rest, past_key_values=past, use_cache=True)  # type: ignore[operator]
+    states = [(layer.keys[0], layer.values[0]) for layer in out.past_key_values.layers]
+    cache.store(ids, states)
