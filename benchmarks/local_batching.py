@@ -5,8 +5,10 @@
 Throughput: N debates run at once (debate-sequential, 1 round: two speeches and a judge
 verdict each, on logical_deduction questions), all served by one shared model through the
 batch worker. Tokens/s counts generated tokens (speeches and verdicts) over wall time, so
-it shows what batching buys a whole eval, not one forward pass. Also checks, on the real
-model, that greedy outputs with batching equal those without.
+it shows what batching buys a whole eval, not one forward pass: reading prompts (prefill) is
+compute-bound on a CPU and gains little from batching. The decoding-only figures (N short
+requests at once) show what batching buys generation itself. Also checks, on the real model,
+that greedy outputs with batching equal those without.
 """
 
 from __future__ import annotations
@@ -78,6 +80,16 @@ async def throughput(backend: LocalBackend, debates: int, max_tokens: int) -> tu
     return seconds, sum(t.usage.output_tokens for t in transcripts)
 
 
+async def decoding(backend: LocalBackend, rows: int, max_tokens: int) -> tuple[float, int]:
+    """``rows`` short requests at once: what batching buys decoding alone (no long prefill)."""
+    sampling = SamplingSettings(max_tokens=max_tokens, temperature=0.7)
+    model = Model(backend, ModelConfig(model="local", sampling=sampling, timeout_s=None))
+    prompt = [Message(role="user", content="Tell a short story about a lighthouse keeper.")]
+    started = time.perf_counter()
+    replies = await asyncio.gather(*(model.generate(prompt, seed=i) for i in range(rows)))
+    return time.perf_counter() - started, sum(r.usage.output_tokens for r in replies)
+
+
 async def greedy_check(backend: LocalBackend, prompts: list[str]) -> int:
     sampling = SamplingSettings(max_tokens=48)
     model = Model(backend, ModelConfig(model="local", sampling=sampling, timeout_s=None))
@@ -98,6 +110,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--skip-load", action="store_true", help="skip the load-time figures")
+    parser.add_argument("--skip-debates", action="store_true", help="skip the debate figures")
     args = parser.parse_args()
 
     if not args.skip_load:
@@ -112,7 +125,7 @@ def main() -> None:
     asyncio.run(throughput(backend, 1, 8))  # warm-up
     base: float | None = None
     print("debates  wall_s  out_tokens  tokens/s  speedup  mean_batch")
-    for n in levels:
+    for n in [] if args.skip_debates else levels:
         before_batches, before_items = backend.stats.batches, backend.stats.items
         seconds, tokens = asyncio.run(throughput(backend, n, args.max_tokens))
         rate = tokens / seconds
@@ -122,6 +135,12 @@ def main() -> None:
         print(
             f"{n:7d}  {seconds:6.1f}  {tokens:10d}  {rate:8.1f}  {rate / base:6.2f}x  {mean:10.1f}"
         )
+    print("decoding only (short prompts, no debate): rows  tokens/s  speedup")
+    single: float | None = None
+    for n in levels:
+        seconds, tokens = asyncio.run(decoding(backend, n, args.max_tokens))
+        single = single or tokens / seconds
+        print(f"{n:47d}  {tokens / seconds:8.1f}  {tokens / seconds / single:6.2f}x")
     prompts = [q.text for q in logical_deduction(LogicalDeductionDataset(objects=5, limit=8))]
     same = asyncio.run(greedy_check(backend, prompts))
     print(f"greedy, batched == alone: {same}/{len(prompts)} prompts")

@@ -155,3 +155,13 @@ async def test_a_new_story_in_a_batch_of_cached_ones_is_read_alone(tiny_dir: Pat
     # the rows' own questions are computed); read in the batch, it would have reused none.
     reused = reusing.engine.prefix.stats.reused_tokens - computed_before  # type: ignore[union-attr]
     assert reused > 0.9 * sum(r.usage.input_tokens for r in got)
+
+
+def test_growing_cache_layer_holds_what_concatenation_would() -> None:
+    from debate.models.kv_cache import HEADROOM, GrowingLayer
+
+    layer, chunks = GrowingLayer(), [torch.randn(2, 3, n, 4) for n in (5, 1, HEADROOM, 1, 7)]
+    for chunk in chunks:
+        keys, values = layer.update(chunk, -chunk)
+    assert torch.equal(keys, torch.cat(chunks, dim=-2)) and torch.equal(values, -keys)
+    assert layer.get_seq_length() == sum(c.shape[-2] for c in chunks)

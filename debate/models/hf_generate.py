@@ -142,7 +142,9 @@ class HFEngine:
 
     def __init__(self, loaded: LoadedModel, prefix_cache_mb: int = 0) -> None:
         self.loaded = loaded
-        reusable = prefix_cache_mb > 0 and supports_prefix_reuse(loaded.model.config)
+        self.plain_cache = supports_prefix_reuse(loaded.model.config)
+        """Whether the model's cache is plain per-layer states (spliceable, growable in place)."""
+        reusable = prefix_cache_mb > 0 and self.plain_cache
         self.prefix = PrefixCache(max_bytes=prefix_cache_mb * 2**20) if reusable else None
         # Fast tokenizers are not safe to share across threads mid-call.
         self._tokenizer_lock = threading.Lock()
@@ -191,12 +193,16 @@ class HFEngine:
             output_logits=want_logits,
         )
         prompts = [item.ids for item in items]
-        reuse: dict[str, Any] = {}
+        past: object | None = None
         if self.prefix is not None:
             warm(self.prefix, prompts, loaded.model, loaded.device)
             settle(self.prefix, prompts, loaded.model, loaded.device)
             past, _ = assemble(self.prefix, prompts, width, loaded.model.config)
-            reuse = {"past_key_values": past} if past is not None else {}
+        if past is None and self.plain_cache:
+            from debate.models.kv_cache import growing_cache
+
+            past = growing_cache(loaded.model.config)  # appends in place while decoding
+        reuse: dict[str, Any] = {} if past is None else {"past_key_values": past}
         with torch.inference_mode():
             out = loaded.model.generate(  # type: ignore[operator]
                 input_ids=input_ids.to(loaded.device),

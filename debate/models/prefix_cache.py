@@ -115,7 +115,8 @@ def assemble(
     zeros put in its place are never attended to).
     """
     import torch
-    from transformers import DynamicCache
+
+    from debate.models.kv_cache import growing_cache
 
     found = [cache.lookup(ids) for ids in prompts]
     # Keep at least one token per row to compute, so every row gets fresh logits.
@@ -139,7 +140,7 @@ def assemble(
         layers.append((keys, values))
     cache.stats.reused_tokens += sum(max(0, reused - (width - len(ids))) for ids in prompts)
     with torch.inference_mode():
-        return DynamicCache(ddp_cache_data=layers, config=model_config), reused  # type: ignore[arg-type]
+        return growing_cache(model_config, layers), reused
 
 
 def keep(cache: PrefixCache, prompts: list[list[int]], width: int, past: object) -> None:
