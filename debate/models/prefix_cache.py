@@ -65,6 +65,13 @@ class PrefixCache:
     def nbytes(self) -> int:
         return sum(entry.nbytes for entry in self._entries)
 
+    def peek(self, ids: list[int]) -> tuple[KV | None, int]:
+        """``lookup`` for the cache's own planning: not counted as a request or a hit."""
+        kv, known = self.lookup(ids)
+        self.stats.lookups -= 1
+        self.stats.hits -= known > 0
+        return kv, known
+
     def lookup(self, ids: list[int]) -> tuple[KV | None, int]:
         """The cached states sharing the longest prefix with ``ids``, and its length."""
         self.stats.lookups += 1
@@ -172,9 +179,7 @@ def warm(cache: PrefixCache, prompts: list[list[int]], model: object, device: ob
             if shared >= cache.min_prefix:
                 wanted.setdefault(a[:shared].tobytes(), a[:shared])
     for prefix in sorted(wanted.values(), key=len, reverse=True):
-        _, known = cache.lookup(prefix.tolist())
-        cache.stats.lookups -= 1  # bookkeeping lookups are not requests
-        cache.stats.hits -= known > 0
+        _, known = cache.peek(prefix.tolist())
         if known >= len(prefix):
             continue
         _extend(cache, prefix.tolist(), model, device)
@@ -192,9 +197,7 @@ def settle(cache: PrefixCache, prompts: list[list[int]], model: object, device: 
     """
     remainders = []
     for ids in prompts:
-        _, known = cache.lookup(ids)
-        cache.stats.lookups -= 1  # bookkeeping lookups are not requests
-        cache.stats.hits -= known > 0
+        _, known = cache.peek(ids)
         remainders.append(len(ids) - min(known, len(ids) - 1))
     # Remainders above the threshold T are run alone; try each remainder as T.
     best = min(
@@ -216,9 +219,7 @@ def _extend(cache: PrefixCache, ids: list[int], model: object, device: object) -
     import torch
     from transformers import DynamicCache
 
-    kv, known = cache.lookup(ids)
-    cache.stats.lookups -= 1
-    cache.stats.hits -= known > 0
+    kv, known = cache.peek(ids)
     known = min(known, len(ids) - 1)
     with torch.inference_mode():
         past = None
