@@ -14,7 +14,9 @@ it was batched with. Per-row settings are honoured inside one call:
   ``judges.parsing.probabilities_from_logprobs`` reads (the OpenAI shape).
 
 With a ``PrefixCache``, prompt states kept from earlier prompts (or computed once for
-prompts of this batch that share a prefix) are spliced in, and only the rest is computed.
+prompts of this batch that share a prefix, or alone for a prompt whose long uncached part
+would pad every row) are spliced in, and only the rest is computed. Decoding appends to a
+preallocated key/value buffer (``kv_cache``), not a cache re-concatenated every token.
 """
 
 from __future__ import annotations
