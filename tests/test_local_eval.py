@@ -209,7 +209,13 @@ def test_mysteries_local_quick_runs_with_the_real_model(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     transcripts = load_transcripts(out / "transcripts.jsonl")
     assert len(transcripts) == 12 and not any(t.error for t in transcripts)
-    assert all(t.verdict is not None and t.verdict.parsed for t in transcripts)
+    verdicts = [t.verdict for t in transcripts]
+    assert all(v is not None and v.raw for v in verdicts)  # every reply recorded
+    # A 135M judge sometimes answers "The answer is (" with no letter (15% of the full
+    # preset's verdicts): recorded as unparsed and counted wrong. Most must parse.
+    parsed = [v for v in verdicts if v is not None and v.parsed]
+    assert len(parsed) >= len(verdicts) // 2
+    assert all(t.correct is False for t in transcripts if t.verdict and not t.verdict.parsed)
 
 
 def test_prepare_model_refuses_unknown_sources(tmp_path: Path) -> None:
