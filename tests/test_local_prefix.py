@@ -63,6 +63,15 @@ def test_least_recently_used_entries_go_first_when_over_budget() -> None:
     assert cache.nbytes <= cache.max_bytes
 
 
+def story_request(story: str, text: str) -> GenerateRequest:
+    """A debater-like call: the story first (shared, reusable), then the turn's own text."""
+    return GenerateRequest(
+        model="tiny",
+        messages=[Message(role="system", content=story), Message(role="user", content=text)],
+        sampling=SamplingSettings(max_tokens=8),
+    )
+
+
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", seed=2)
@@ -105,17 +114,10 @@ async def test_a_story_shared_within_one_batch_is_computed_once(tiny_dir: Path) 
     reusing = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200)
     plain = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200, prefix_cache_mb=0)
 
-    def request(text: str) -> GenerateRequest:
-        return GenerateRequest(
-            model="tiny",
-            messages=[Message(role="system", content=story), Message(role="user", content=text)],
-            sampling=SamplingSettings(max_tokens=8),
-        )
-
     texts = ["Argue for Cy.", "Argue for Bob.", "Argue for nobody at all."]
     try:
-        got = await asyncio.gather(*(reusing.generate(request(t)) for t in texts))
-        want = await asyncio.gather(*(plain.generate(request(t)) for t in texts))
+        got = await asyncio.gather(*(reusing.generate(story_request(story, t)) for t in texts))
+        want = await asyncio.gather(*(plain.generate(story_request(story, t)) for t in texts))
     finally:
         await reusing.aclose()
         await plain.aclose()
@@ -132,17 +134,14 @@ async def test_a_new_story_in_a_batch_of_cached_ones_is_read_alone(tiny_dir: Pat
     reusing = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200)
     plain = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200, prefix_cache_mb=0)
 
-    def request(story: str, text: str) -> GenerateRequest:
-        return GenerateRequest(
-            model="tiny",
-            messages=[Message(role="system", content=story), Message(role="user", content=text)],
-            sampling=SamplingSettings(max_tokens=8),
-        )
-
-    batch = [request(old, "Argue for Ann."), request(old, "Argue against."), request(new, "Why?")]
+    batch = [
+        story_request(old, "Argue for Ann."),
+        story_request(old, "Argue against."),
+        story_request(new, "Why?"),
+    ]
     try:
         for backend in (reusing, plain):
-            await backend.generate(request(old, "Begin."))
+            await backend.generate(story_request(old, "Begin."))
         computed_before = reusing.engine.prefix.stats.reused_tokens  # type: ignore[union-attr]
         got = await asyncio.gather(*(reusing.generate(r) for r in batch))
         want = await asyncio.gather(*(plain.generate(r) for r in batch))
