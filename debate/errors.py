@@ -15,6 +15,11 @@ class DataError(DebateError):
     """A data or transcript file is missing, unreadable or malformed."""
 
 
+class StopsRun(Exception):  # noqa: N818 - a marker mixed into errors, not raised alone
+    """Marks an error that every later debate would hit too (a rejected API key): the batch
+    runner stops scheduling new debates at once and reports it in one line."""
+
+
 def validation_message(exc: ValidationError) -> str:
     """The first problem of a pydantic error as one line: where, then what (and how many more)."""
     err = exc.errors()[0]

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
+from debate.errors import StopsRun
 from debate.models.base import RetryableError
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
@@ -30,6 +31,14 @@ class ProviderError(RuntimeError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class AuthError(ProviderError, StopsRun):
+    """The provider rejected the credentials (401, 403): every later request would fail the
+    same way, so a batch stops scheduling new debates at once instead of failing them all."""
+
+
+AUTH_STATUS = frozenset({401, 403})
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
@@ -83,6 +92,8 @@ def status_error(
     text = one_line(redact(f"{provider} API error {status}: {message}", secrets))
     if status in RETRYABLE_STATUS or status >= 500:
         return RetryableError(text, retry_after=parse_retry_after(headers))
+    if status in AUTH_STATUS:
+        return AuthError(text, status=status)
     return ProviderError(text, status=status)
 
 
