@@ -15,10 +15,10 @@ import time
 from typing import Any
 
 from debate.debaters import ModelDebater
+from debate.quotes import EvidencePolicy, find_quotes
 from debate.roles import Judge
 from debate.seeds import derive_seed
 from debate.types import AgentInfo, DebaterView, JudgeView, Speech, Turn, Usage
-from transcripts.evidence import EvidencePolicy, find_quotes
 
 
 class BestOfNDebater:

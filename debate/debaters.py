@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from debate.models import Message, Model
-from debate.prompts import PromptSet
+from debate.prompts import PromptSet, fill
 from debate.seeds import derive_seed
+from debate.text import answers_text, transcript_text
 from debate.types import AgentInfo, DebaterView, Speech, letter
-from transcripts.text import answers_text, transcript_text
 
 
 class ModelDebater:
@@ -20,7 +20,9 @@ class ModelDebater:
         return self.model.describe()
 
     def messages(self, view: DebaterView) -> list[Message]:
+        """The prompt; a question without a hidden passage gets the no-passage templates."""
         setup = view.setup
+        passage = bool(setup.question.context and setup.question.context.strip())
         fields = {
             "question": setup.question.text,
             "answer": view.answer,
@@ -34,11 +36,12 @@ class ModelDebater:
             "label": view.label,
             "instruction": f"{view.instruction} " if view.instruction else "",
         }
-        system = self.prompts.get("debater_system", view.protocol, view.seat.name)
-        turn = self.prompts.get("debater_turn", view.protocol, view.seat.name)
+        seat = view.seat.name
+        system = self.prompts.get("debater_system", view.protocol, seat, passage=passage)
+        turn = self.prompts.get("debater_turn", view.protocol, seat, passage=passage)
         return [
-            Message(role="system", content=system.format(**fields)),
-            Message(role="user", content=turn.format(**fields)),
+            Message(role="system", content=fill(system, fields)),
+            Message(role="user", content=fill(turn, fields)),
         ]
 
     async def __call__(self, view: DebaterView) -> Speech:

@@ -5,7 +5,9 @@ Probabilities come from the answer letters' token logprobs where the backend off
 strictly parsed stated line ``Probabilities: A=0.7, B=0.3``. A reply that yields neither is
 re-asked (the failed reply stays in the conversation) up to ``max_reasks`` times; after that
 the failure is recorded (uniform probabilities, no decision, counted wrong): never dropped
-and never guessed. Every attempt's text is kept in ``verdict.request["attempts"]``.
+and never guessed. Every attempt's text is kept in ``verdict.request["attempts"]``, and
+``verdict.reasks`` counts the re-asks, so results can report how many verdicts parsed on the
+first try. What counts as a verdict is strict (``judges.parsing``).
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from debate.models import Message, Model
-from debate.prompts import PromptSet
+from debate.prompts import PromptSet, fill
 from debate.seeds import derive_seed
-from debate.types import AgentInfo, JudgeView, Said, Usage, Verdict
+from debate.text import answers_text, transcript_text
+from debate.types import AgentInfo, JudgeView, Said, Usage, Verdict, letter
 from judges.parsing import parse_probabilities, probabilities_from_logprobs
-from transcripts.text import answers_text, transcript_text
 
 Method = Literal["auto", "logprobs", "stated"]
 
@@ -26,7 +28,9 @@ REASK = {
         "Your reply did not end with a valid line `Probabilities: A=0.xx, B=0.yy` (one "
         "probability per answer, summing to 1). Reply again, ending with exactly that line."
     ),
-    "logprobs": "Reply with the letter of the correct answer only: a single capital letter.",
+    # Worded so that echoing it is no vote: small models copy the re-ask's first words, and
+    # the old "...: a single capital letter." came back as "A single capital letter".
+    "logprobs": "That was not an answer letter. Which answer is correct, {letters}? Answer:",
 }
 LETTER_MAX_TOKENS = 4
 """Tokens allowed for a letter reply: room for a leading space or parenthesis."""
@@ -74,8 +78,8 @@ class ModelJudge:
         system = self.prompts.get(kind, view.protocol)
         turn = self.prompts.get("judge_turn", view.protocol)
         return [
-            Message(role="system", content=system.format(**fields)),
-            Message(role="user", content=turn.format(**fields)),
+            Message(role="system", content=fill(system, fields)),
+            Message(role="user", content=fill(turn, fields)),
         ]
 
     async def __call__(self, view: JudgeView) -> Verdict:
@@ -107,7 +111,7 @@ class ModelJudge:
             messages = [
                 *messages,
                 Message(role="assistant", content=text),
-                Message(role="user", content=REASK[self.method]),
+                Message(role="user", content=self._reask(len(view.answers))),
             ]
         request = {
             "messages": [m.model_dump() for m in messages],
@@ -116,9 +120,16 @@ class ModelJudge:
             "attempts": attempts,
             "cached": response.cached,
         }
+        reasks = len(attempts) - 1
         if probs is None:
-            return Verdict.unparsed(len(view.answers), text, usage=usage, request=request)
-        return Verdict(probabilities=probs, raw=text, usage=usage, request=request)
+            return Verdict.unparsed(
+                len(view.answers), text, usage=usage, request=request, reasks=reasks
+            )
+        return Verdict(probabilities=probs, raw=text, usage=usage, request=request, reasks=reasks)
+
+    def _reask(self, n_answers: int) -> str:
+        letters = " or ".join(letter(p) for p in range(n_answers))
+        return REASK[self.method].format(letters=letters)
 
     async def ask(self, view: JudgeView) -> str:
         """A question for both debaters (interactive debate), with its usage attached."""

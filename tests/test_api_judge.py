@@ -93,7 +93,8 @@ async def test_logprob_reply_without_a_letter_is_reasked() -> None:
     assert verdict.parsed and verdict.decision == 0
     second = server.served()[1].request
     assert [m.role for m in second.messages] == ["system", "user", "assistant", "user"]
-    assert "single capital letter" in second.messages[-1].content
+    assert second.messages[-1].content.endswith("Which answer is correct, A or B? Answer:")
+    assert verdict.reasks == 1
 
 
 # --- stated probabilities: strict parse, re-ask, then record the failure ----------------

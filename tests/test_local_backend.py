@@ -168,7 +168,11 @@ async def test_model_wrapper_and_judge_use_logprobs(backend: LocalBackend) -> No
     verdict = await judge(view)
     # A random model rarely says a bare letter: a parse failure is recorded, never guessed.
     assert len(verdict.probabilities) == 2
-    assert verdict.parsed == (verdict.decision is not None or verdict.choice is None)
+    if verdict.parsed:
+        assert sum(verdict.probabilities) == pytest.approx(1.0)
+    else:  # gibberish: re-asked up to the limit, then recorded with no decision
+        assert verdict.decision is None and verdict.probabilities == [0.5, 0.5]
+        assert verdict.reasks == judge.max_reasks
     assert model.usage.calls >= 1 and model.usage.input_tokens > 0
     assert model.describe().settings["backend"]["kind"] == "local"
 

@@ -339,7 +339,7 @@ async def test_debater_backend_error_is_recorded_in_transcript() -> None:
         ModelDebater(model(backend)),
         ModelJudge(model(ScriptedBackend([VALID]))),
     )
-    assert transcript.error == "ValueError: backend fell over"
+    assert transcript.error == "debater_B: ValueError: backend fell over"
     assert transcript.correct is False
     assert [t.text for t in transcript.turns] == ["fine"]
 

@@ -4,10 +4,12 @@ Provider SDKs are never imported here; provider backends import them lazily.
 """
 
 from debate.models.base import (
+    AttemptsTimedOut,
     Backend,
     GenerateRequest,
     GenerateResponse,
     Message,
+    RetriesExhausted,
     RetryableError,
     SamplingSettings,
 )
@@ -20,6 +22,7 @@ from debate.models.doubles import (
 from debate.models.wrapper import Model, ModelConfig
 
 __all__ = [
+    "AttemptsTimedOut",
     "Backend",
     "FunctionBackend",
     "GenerateRequest",
@@ -27,6 +30,7 @@ __all__ = [
     "Message",
     "Model",
     "ModelConfig",
+    "RetriesExhausted",
     "RetryableError",
     "SamplingSettings",
     "ScriptExhausted",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from debate.models.base import GenerateRequest, GenerateResponse
@@ -9,6 +10,10 @@ from debate.models.sdk_backend import SDKBackend
 from debate.types import Usage
 
 FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
+RESERVED = frozenset(
+    {"model", "messages", "max_tokens", "system", "stop_sequences", "temperature", "top_p"}
+    | {"stream"}
+)
 
 
 class AnthropicBackend(SDKBackend):
@@ -18,6 +23,7 @@ class AnthropicBackend(SDKBackend):
     samples apart, but the provider cannot reproduce a sample from it. This SDK version has no
     ``temperature``/``top_p`` arguments; with ``sampling_in_body`` (default) they are sent in
     the request body, for models that accept them; turn it off for models that refuse them.
+    ``extra_body`` adds fields to every request body (e.g. ``top_k``).
     """
 
     kind = "anthropic"
@@ -26,6 +32,7 @@ class AnthropicBackend(SDKBackend):
     default_key_env = "ANTHROPIC_API_KEY"
     sdk_module = "anthropic"
     client_class = "AsyncAnthropic"
+    reserved_fields = RESERVED
 
     def __init__(
         self,
@@ -35,12 +42,14 @@ class AnthropicBackend(SDKBackend):
         api_key_env: str | None = None,
         max_connections: int = 256,
         sampling_in_body: bool = True,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url,
             api_key=api_key,
             api_key_env=api_key_env,
             max_connections=max_connections,
+            extra_body=extra_body,
         )
         self.sampling_in_body = sampling_in_body
 
@@ -61,13 +70,19 @@ class AnthropicBackend(SDKBackend):
         }
         optional = {"system": system or None, "stop_sequences": sampling.stop}
         params.update({k: v for k, v in optional.items() if v is not None})
+        body: dict[str, Any] = dict(self.extra_body)
         if self.sampling_in_body:
-            body = {"temperature": sampling.temperature, "top_p": sampling.top_p}
-            params["extra_body"] = {k: v for k, v in body.items() if v is not None}
+            body["temperature"] = sampling.temperature
+            if sampling.top_p is not None:
+                body["top_p"] = sampling.top_p
+        if body:
+            params["extra_body"] = body
         return params
 
-    async def _complete(self, client: Any, request: GenerateRequest) -> GenerateResponse:
-        message = await client.messages.create(**self.params(request))
+    async def _send(self, client: Any, params: dict[str, Any]) -> Any:
+        return await client.messages.create(**params)
+
+    def _translate(self, message: Any) -> GenerateResponse:
         text = "".join(block.text for block in message.content if block.type == "text")
         return GenerateResponse(
             text=text,

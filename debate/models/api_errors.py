@@ -12,6 +12,7 @@ through an exception.
 from __future__ import annotations
 
 import email.utils
+import socket
 import time
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
@@ -100,3 +101,29 @@ def status_error(
 def transient(provider: str, what: str, secrets: Iterable[str | None]) -> RetryableError:
     """A retryable failure with no status: timeout, dropped connection, unreadable reply."""
     return RetryableError(one_line(redact(f"{provider} API {what}", secrets)))
+
+
+CONNECTION_PROBLEMS: tuple[tuple[type[BaseException], str], ...] = (
+    (ConnectionRefusedError, "connection refused to {url}"),
+    (socket.gaierror, "cannot resolve the host of {url}"),
+    (ConnectionResetError, "connection reset by {url}"),
+)
+"""OS errors worth naming, most specific first, and how to say them."""
+
+
+def connection_problem(error: BaseException, url: str) -> str | None:
+    """What an SDK connection error wraps, if it is one of ``CONNECTION_PROBLEMS``.
+
+    The SDKs wrap the transport's error (``__cause__``, or ``__context__``), which wraps the
+    OS error: the openai SDK's aiohttp transport even reports a refused connection as a
+    connect *timeout*, so only the chain tells what happened. ``url`` must be safe to show.
+    """
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and len(chain) < 16 and all(current is not e for e in chain):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    for kind, text in CONNECTION_PROBLEMS:
+        if any(isinstance(e, kind) for e in chain):
+            return text.format(url=url)
+    return None

@@ -68,6 +68,23 @@ class RetryableError(Exception):
         self.retry_after = retry_after
 
 
+class RetriesExhausted(RetryableError):
+    """``Model`` gave up on a transient failure: the message names the backend kind, the
+    model, how many attempts were made and the last cause, on one line (secrets redacted),
+    so a failed debate records why and not a bare ``TimeoutError``."""
+
+    def __init__(
+        self, message: str, *, attempts: int, last: BaseException, retry_after: float | None
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.attempts = attempts
+        self.last = last
+
+
+class AttemptsTimedOut(RetriesExhausted, TimeoutError):
+    """``RetriesExhausted`` whose last attempt timed out (still a ``TimeoutError``)."""
+
+
 class Backend(ABC):
     """One provider or local engine. Implement ``generate``; classify errors if needed."""
 
@@ -78,6 +95,15 @@ class Backend(ABC):
     @abstractmethod
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
         """Produce one completion for ``request``."""
+
+    async def prepare(self) -> None:
+        """One-time setup (an SDK import, a client, a model load) before the first request.
+
+        ``Model`` awaits it outside the per-attempt timeout: setup is not a request, and
+        counting it against one would time out (and re-send, and pay for) requests a server
+        answered. Must be cheap once done, and safe to await concurrently.
+        """
+        return None
 
     def is_retryable(self, error: BaseException) -> bool:
         """Whether ``error`` is transient. Providers override to map their SDK errors."""
@@ -95,6 +121,11 @@ class Backend(ABC):
         transcripts via ``Model.describe()``.
         """
         return {"kind": self.kind}
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Strings to redact from any error message (API keys); none by default."""
+        return ()
 
     async def aclose(self) -> None:
         """Release connections (``Model.aclose`` calls it); nothing to do by default."""

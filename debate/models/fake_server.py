@@ -4,8 +4,9 @@ It speaks OpenAI chat completions (``POST /v1/chat/completions``) and Anthropic 
 (``POST /v1/messages``) over real HTTP, so provider backends are tested through the real SDKs.
 Replies come from any ``Backend`` (usually a ``ScriptedBackend`` or ``FunctionBackend``: the
 same doubles the rest of the test suite uses), and the server injects latency and faults:
-429 with Retry-After, 500, timeouts (a reply that never comes in time), malformed JSON and
-truncated bodies. It binds 127.0.0.1 only and needs ``aiohttp`` (imported lazily).
+429 with Retry-After, 500, timeouts (a reply that never comes in time), malformed JSON, a 200
+HTML page (as a proxy sends), JSON of the wrong shape and truncated bodies. It binds 127.0.0.1
+only and needs ``aiohttp`` (imported lazily).
 
 Use it in-process (``async with FakeAPIServer(backend) as server: server.base_url``) or as
 a separate process (``python -m debate.models.fake_server``, see ``debate.models.fake_cli``),
@@ -21,7 +22,7 @@ import random
 import socket
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
@@ -33,8 +34,24 @@ if TYPE_CHECKING:
     from aiohttp import web
 
 Api = Literal["openai", "anthropic"]
-Fault = Literal["ok", "rate_limit", "server_error", "timeout", "malformed", "truncated"]
-FAULTS: tuple[Fault, ...] = ("rate_limit", "server_error", "timeout", "malformed", "truncated")
+Fault = Literal[
+    "ok", "rate_limit", "server_error", "timeout", "malformed", "truncated", "html", "wrong_shape"
+]
+FAULTS: tuple[Fault, ...] = (
+    "rate_limit",
+    "server_error",
+    "timeout",
+    "malformed",
+    "truncated",
+    "html",
+    "wrong_shape",
+)
+BAD_BODIES: dict[Fault, tuple[str, str]] = {
+    "malformed": ('{"choices": [ not json', "application/json"),
+    "html": ("<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
+    "wrong_shape": ('{"status": "queued"}', "application/json"),
+}
+"""Body and content type of each fault answered with status 200 and an unreadable body."""
 
 
 class FaultPlan(BaseModel):
@@ -50,6 +67,10 @@ class FaultPlan(BaseModel):
     malformed: float = Field(default=0.0, ge=0, le=1, description="share of non-JSON 200 bodies")
     truncated: float = Field(
         default=0.0, ge=0, le=1, description="share of bodies cut off mid-JSON (connection closed)"
+    )
+    html: float = Field(default=0.0, ge=0, le=1, description="share of 200 text/html pages")
+    wrong_shape: float = Field(
+        default=0.0, ge=0, le=1, description="share of 200 JSON bodies that are not a reply"
     )
     script: list[Fault] = Field(
         default_factory=list, description="faults for the first requests, in order"
@@ -73,6 +94,8 @@ class ServedRequest:
     request: GenerateRequest
     fault: Fault
     authorized: bool
+    body: dict[str, Any] = field(default_factory=dict)
+    """The JSON body as sent (fields ``request`` has no place for, e.g. ``top_k``, included)."""
 
 
 def _text(content: Any) -> str:
@@ -259,7 +282,7 @@ class FakeAPIServer:
             )
         fault = self._draw()
         self.counts[fault] += 1
-        served = ServedRequest(api, generate_request, fault, bool(given))
+        served = ServedRequest(api, generate_request, fault, bool(given), payload)
         if self.keep_requests:
             self.requests.append(served)
         if self.on_request is not None:
@@ -278,10 +301,9 @@ class FakeAPIServer:
             )
         if fault == "timeout":
             await asyncio.sleep(self.faults.hang_s)
-        if fault == "malformed":
-            return web.Response(
-                text='{"choices": [ not json', status=200, content_type="application/json"
-            )
+        if fault in BAD_BODIES:
+            text, content_type = BAD_BODIES[fault]
+            return web.Response(text=text, status=200, content_type=content_type)
         response = await self.backend.generate(generate_request)
         make = openai_body if api == "openai" else anthropic_body
         data = json.dumps(make(generate_request, response, number)).encode()

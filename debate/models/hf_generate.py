@@ -204,7 +204,7 @@ class HFEngine:
             from debate.models.kv_cache import growing_cache
 
             past = growing_cache(loaded.model.config)  # appends in place while decoding
-        reuse: dict[str, Any] = {} if past is None else {"past_key_values": past}
+        reuse: dict[str, Any] = {} if past is None else {"cache": past}
         with torch.inference_mode():
             out = loaded.model.generate(  # type: ignore[operator]
                 input_ids=input_ids.to(loaded.device),
@@ -215,7 +215,7 @@ class HFEngine:
                 **reuse,
             )
         if self.prefix is not None:
-            keep(self.prefix, prompts, width, out.past_key_values)
+            keep(self.prefix, prompts, width, out.cache)
         sequences = out.sequences[:, width:].tolist()
         return [
             self._response(item, sequences[row], stops.ended[row], out.logits, row)

@@ -6,6 +6,10 @@ generated token, which made decoding, not the model, the cost of a hidden-passag
 CPU. ``GrowingLayer`` keeps keys and values in a buffer with room to spare and writes new
 tokens into it; ``keys``/``values`` are views of the filled part, so everything that reads a
 ``DynamicLayer`` reads this one unchanged.
+
+Caches are handed to transformers as ``Cache`` objects through the ``cache`` argument, and
+read back from ``output.cache``: the legacy ``past_key_values`` name warns in transformers 5
+and goes away (5.40 for ``forward``, 6.0 for ``generate``).
 """
 
 from __future__ import annotations
@@ -57,6 +61,17 @@ def _grown(
     if buffer is not None and filled:
         grown[..., :filled, :] = buffer[..., :filled, :]
     return grown
+
+
+def filled_cache(
+    model_config: object, layers: Sequence[tuple[torch.Tensor, torch.Tensor]] = ()
+) -> DynamicCache:
+    """A plain ``DynamicCache`` for the model holding ``layers`` (exact-size tensors, as the
+    prefix cache stores them), filled through ``Cache.update``."""
+    cache = DynamicCache(config=model_config)  # type: ignore[arg-type]
+    for index, (keys, values) in enumerate(layers):
+        cache.update(keys, values, index)
+    return cache
 
 
 def growing_cache(

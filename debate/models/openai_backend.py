@@ -3,17 +3,27 @@
 Token logprobs, when asked for (``extra={"logprobs": True, "top_logprobs": k}``), come back
 in ``GenerateResponse.extra["logprobs"]`` as a list, one entry per generated token, of
 ``{"token", "logprob", "top_logprobs": [{"token", "logprob"}, ...]}``.
+
+``extra_body`` adds fields to every request body, for servers with options the SDK does not
+name: llama.cpp's server samples with its own defaults (top_k 40, repeat_penalty...) even at
+temperature 0, so ``extra_body={"top_k": 1}`` is what makes it greedy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from debate.models.base import GenerateRequest, GenerateResponse
-from debate.models.sdk_backend import SDKBackend
+from debate.models.sdk_backend import MalformedReply, SDKBackend
 from debate.types import Usage
 
 EXTRA_OPTIONS = frozenset({"logprobs", "top_logprobs"})
+RESERVED = frozenset(
+    {"model", "messages", "temperature", "max_tokens", "max_completion_tokens", "top_p"}
+    | {"stop", "seed", "stream", "n"}
+    | EXTRA_OPTIONS
+)
 
 
 class OpenAIBackend(SDKBackend):
@@ -25,6 +35,7 @@ class OpenAIBackend(SDKBackend):
     default_key_env = "OPENAI_API_KEY"
     sdk_module = "openai"
     client_class = "AsyncOpenAI"
+    reserved_fields = RESERVED
 
     def __init__(
         self,
@@ -35,12 +46,14 @@ class OpenAIBackend(SDKBackend):
         max_connections: int = 256,
         logprobs: bool = True,
         max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens",
+        extra_body: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url,
             api_key=api_key,
             api_key_env=api_key_env,
             max_connections=max_connections,
+            extra_body=extra_body,
         )
         self.supports_logprobs = logprobs
         self.max_tokens_param = max_tokens_param
@@ -60,12 +73,16 @@ class OpenAIBackend(SDKBackend):
         optional = {"top_p": sampling.top_p, "stop": sampling.stop, "seed": request.seed}
         params.update({k: v for k, v in optional.items() if v is not None})
         params.update(request.extra)
+        if self.extra_body:
+            params["extra_body"] = dict(self.extra_body)
         return params
 
-    async def _complete(self, client: Any, request: GenerateRequest) -> GenerateResponse:
-        completion = await client.chat.completions.create(**self.params(request))
+    async def _send(self, client: Any, params: dict[str, Any]) -> Any:
+        return await client.chat.completions.create(**params)
+
+    def _translate(self, completion: Any) -> GenerateResponse:
         if not completion.choices:
-            raise ValueError("OpenAI reply has no choices")
+            raise MalformedReply("OpenAI reply has no choices")
         choice = completion.choices[0]
         extra: dict[str, Any] = {}
         if choice.logprobs is not None and choice.logprobs.content:

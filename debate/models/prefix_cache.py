@@ -217,19 +217,17 @@ def settle(cache: PrefixCache, prompts: list[list[int]], model: object, device: 
 def _extend(cache: PrefixCache, ids: list[int], model: object, device: object) -> None:
     """Run ``ids`` through the model from its longest cached prefix, and keep its states."""
     import torch
-    from transformers import DynamicCache
+
+    from debate.models.kv_cache import filled_cache
 
     kv, known = cache.peek(ids)
     known = min(known, len(ids) - 1)
     with torch.inference_mode():
-        past = None
-        if kv is not None and known > 0:
-            layers = [(k[None, :, :known], v[None, :, :known]) for k, v in kv]
-            config = model.config  # type: ignore[attr-defined]
-            past = DynamicCache(ddp_cache_data=layers, config=config)
-        else:
-            known = 0
+        layers = [(k[None, :, :known], v[None, :, :known]) for k, v in kv or []]
+        if not layers or known <= 0:
+            layers, known = [], 0
+        past = filled_cache(model.config, layers)  # type: ignore[attr-defined]
         rest = torch.as_tensor(ids[known:], device=device)[None]  # type: ignore[arg-type]
-        out = model(input_ids=rest, past_key_values=past, use_cache=True)  # type: ignore[operator]
-    states = [(layer.keys[0], layer.values[0]) for layer in out.past_key_values.layers]
+        out = model(input_ids=rest, cache=past, use_cache=True)  # type: ignore[operator]
+    states = [(layer.keys[0], layer.values[0]) for layer in out.cache.layers]
     cache.store(ids, states)

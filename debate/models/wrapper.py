@@ -21,7 +21,16 @@ from asyncio_throttle.throttler import Throttler
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from debate.models.base import Backend, GenerateRequest, GenerateResponse, Message, SamplingSettings
+from debate.models.api_errors import one_line, redact
+from debate.models.base import (
+    AttemptsTimedOut,
+    Backend,
+    GenerateRequest,
+    GenerateResponse,
+    Message,
+    RetriesExhausted,
+    SamplingSettings,
+)
 from debate.models.costs import Price, default_price
 from debate.types import AgentInfo, Usage
 
@@ -153,6 +162,8 @@ class Model:
                 self._usage += hit.usage
                 return hit
 
+        # Setup (SDK import, client) is not part of any attempt: see Backend.prepare.
+        await self.backend.prepare()
         raw = await self._call_with_retries(request)
         # One logical call, however many attempts it took or what the backend reported;
         # priced here unless the backend reported its own cost.
@@ -184,10 +195,38 @@ class Model:
             before_sleep=self._log_retry,
             reraise=True,
         )
-        async for attempt in retrying:
-            with attempt:
-                return await self._attempt(request)
+        attempts = 0
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    return await self._attempt(request)
+        except Exception as exc:
+            if not self._is_retryable(exc):
+                raise
+            raise self._gave_up(exc, attempts) from exc
         raise AssertionError("unreachable: tenacity either returns or reraises")
+
+    def _gave_up(self, last: Exception, attempts: int) -> RetriesExhausted:
+        """One line saying who gave up on what, after how many attempts, and why."""
+        if isinstance(last, TimeoutError) and not str(last):
+            timeout = self.config.timeout_s
+            cause = f"request timed out after {timeout:g} s" if timeout else "request timed out"
+        else:
+            cause = str(last) or type(last).__name__
+        plural = "" if attempts == 1 else "s"
+        message = one_line(
+            redact(
+                f"{self.backend.kind} model {self.config.model}: gave up after {attempts} "
+                f"attempt{plural}; last: {cause}",
+                self.backend.secrets,
+            ),
+            limit=500,
+        )
+        kind = AttemptsTimedOut if isinstance(last, TimeoutError) else RetriesExhausted
+        return kind(
+            message, attempts=attempts, last=last, retry_after=self.backend.retry_after(last)
+        )
 
     async def _attempt(self, request: GenerateRequest) -> GenerateResponse:
         # Slot and rate token per attempt, so backoff sleeps do not hold a slot.
