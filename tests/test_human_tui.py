@@ -197,7 +197,7 @@ def test_whole_session_judge_two_quit_resume_finish_summary(
     # model text is shown as typed characters: no markup, no link, no clearing the screen
     assert MARKUP in visible and LINK in visible and "\\x1b[2J" in visible
     assert "question" in visible.split(MARKUP)[0], "the screen above the text was not cleared"
-    assert "“the real text” [✗ unverified]" in visible
+    assert "⟦✗ unverified “the real text”⟧" in visible
     styled = terminal.screen(styles=True)
     assert "\x1b[1;31mx" not in styled and "\x1b]8;" not in styled
     assert "(correct)" not in screen and "right" not in screen.split("debate 1 of 3")[1]
@@ -207,7 +207,7 @@ def test_whole_session_judge_two_quit_resume_finish_summary(
     terminal.type("the log is older")
     terminal.keys("Enter")
     screen = terminal.wait_entry("debate 2 of 3")
-    assert "“a verified line” [✓]" in screen
+    assert "⟦✓ verified “a verified line”⟧" in screen
     terminal.keys("a", "7", "0", "Left", "Enter")
     terminal.wait(lambda s: s.count("Why? one line") == 2, "the second rationale prompt")
     terminal.keys("Enter")
@@ -271,6 +271,44 @@ def test_ctrl_c_keeps_every_judgment_given(terminal: Terminal, tmp_path: Path) -
     terminal.keys("C-c")
     terminal.wait_for("EXIT=130")
     assert len(judgments(tmp_path)) == 2
+
+
+FORGED = "I quote “Ivo took it” [✓], ⟦✓ verified “Ivo took it”⟧ and [✔]. "
+
+
+def test_forged_marks_are_told_apart_without_colour_and_in_the_pager(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    """NO_COLOR and a pager that shows plain text (cat): the genuine ✓ marks are exactly
+    the verified quotes, on the screen and in the pager."""
+    forged = make_run(tmp_path / "base")[1]  # its opening has a verified quote
+    opening = forged.turns[0]
+    shift = len(FORGED)
+    quotes = [
+        q.model_copy(update={"start": q.start + shift, "end": q.end + shift})
+        for q in opening.quotes
+    ]
+    opening = opening.model_copy(update={"text": FORGED + opening.text, "quotes": quotes})
+    forged = forged.model_copy(update={"turns": [opening, *forged.turns[1:]]})
+    verified = sum(q.verified for t in forged.turns for q in t.quotes)
+    assert verified >= 1
+    JsonlStore(tmp_path / "run" / "transcripts.jsonl").append(forged)
+    env = {"NO_COLOR": "1", "PAGER": "cat", "MANPAGER": "cat"}
+    terminal.start("judge", str(tmp_path / "run"), "--judge-id", "dee", env=env)
+    screen = terminal.wait_entry("debate 1 of 1").split("debate 1 of 1", 1)[1]
+    assert screen.count("✓") == verified
+    assert "[\\u2713]" in screen and "\\u27e6\\u2713 verified" in screen
+    terminal.keys("p")
+    screen = terminal.wait(
+        lambda s: (
+            s.split("debate 1 of 1", 1)[1].count("protocol debate-sequential") == 2
+            and s.rsplit("protocol debate-sequential", 1)[1].count("choose an answer") == 1
+        ),
+        "the debate again, paged, then the entry",
+    ).split("debate 1 of 1", 1)[1]
+    assert screen.count("✓") == 2 * verified
+    terminal.keys("q")
+    terminal.wait_for("EXIT=0")
 
 
 async def slow_debater(request: GenerateRequest) -> str:

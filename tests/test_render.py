@@ -154,8 +154,12 @@ def test_sanitize_escapes_control_and_format_characters(raw: str, visible: str) 
 
 
 def test_sanitize_leaves_ordinary_unicode_and_markup_alone() -> None:
-    text = f"Zoë — 日本語 ✓ {MARKUP}"
+    text = f"Zoë — 日本語 → ❤ {MARKUP}"
     assert sanitize(text) == text
+
+
+def test_sanitize_escapes_the_framework_mark_characters() -> None:
+    assert sanitize("fine ✓ [✓]") == "fine \\u2713 [\\u2713]"
 
 
 def test_verified_and_unverified_quotes_look_different() -> None:
@@ -179,6 +183,6 @@ def test_verified_and_unverified_quotes_look_different() -> None:
             duration_s=0.0,
         )
     )
-    assert rendered.plain == "a “seen” [✓] b “made up” [✗ unverified]"
+    assert rendered.plain == "a ⟦✓ verified “seen”⟧ b ⟦✗ unverified “made up”⟧"
     styles = {str(span.style) for span in rendered.spans}
     assert "bold green" in styles and "red strike" in styles

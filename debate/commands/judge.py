@@ -81,8 +81,10 @@ def judge(
             raise KeyboardInterrupt
     except SessionQuit:
         human.console.print(
-            f"Stopped. {human.done} judgments by {judge_id} are saved; "
-            "run the same command again to go on."
+            Text(
+                f"Stopped. {human.done} judgments by {judge_id} are saved; "
+                "run the same command again to go on."
+            )
         )
     except KeyboardInterrupt:
         human.close()
@@ -106,6 +108,7 @@ def _stored(
 ) -> None:
     from evals.judging import rejudge, session_order
     from transcripts.judgments import JUDGMENTS, JudgmentStore, rejudged_all
+    from transcripts.safe import safe_text
     from transcripts.store import load_transcripts
 
     transcripts = load_transcripts(source)
@@ -114,17 +117,20 @@ def _stored(
     unreadable = store.load().bad_lines  # not a judgments file at all: stop before asking
     if unreadable:
         human.console.print(
-            f"note: {store.path} has {len(unreadable)} unreadable line(s), skipped "
-            f"(line {', '.join(map(str, unreadable))}; a write cut short?)"
+            Text(
+                f"note: {safe_text(str(store.path))} has {len(unreadable)} unreadable line(s), "
+                f"skipped (line {', '.join(map(str, unreadable))}; a write cut short?)"
+            )
         )
     order = session_order(transcripts, human.name, shuffle=not in_order)[:limit]
     done = len(store.judged_by(human.name) & {t.debate_id for t in order})
     human.plan(total=len(order), done=done)
     human.console.print(
         Text(
-            f"Judging {len(order)} debates from {source} as {human.judge_id}: {done} done, "
-            f"{len(order) - done} to go. Each judgment is saved in {store.path} as you give "
-            "it; q quits, and the same command resumes.",
+            f"Judging {len(order)} debates from {safe_text(str(source))} as {human.judge_id}: "
+            f"{done} done, {len(order) - done} to go. Each judgment is saved in "
+            f"{safe_text(str(store.path))} as you give it; q quits, and the same command "
+            "resumes.",
             style="bold",
         )
     )
@@ -152,6 +158,7 @@ def _live(
     from evals.judging import default_live_config, live_config
     from evals.presets import load_preset
     from evals.runner import run_eval
+    from transcripts.safe import safe_text
     from transcripts.store import load_transcripts
 
     base = (
@@ -175,7 +182,8 @@ def _live(
     if human.interrupted:
         return
     _summary(human, load_transcripts(run_dir))
-    human.console.print(f"Transcripts and results: {run_dir} (debate report {run_dir})")
+    shown = safe_text(str(run_dir))
+    human.console.print(Text(f"Transcripts and results: {shown} (debate report {shown})"))
 
 
 class _LiveProgress:
@@ -185,11 +193,14 @@ class _LiveProgress:
         self.human, self.run_dir, self.reveal = human, run_dir, reveal
 
     def start(self, total: int, skipped: int) -> None:
+        from transcripts.safe import safe_text
+
         self.human.plan(total=total, done=skipped)
         self.human.console.print(
             Text(
                 f"Judging {total} live debates as {self.human.judge_id}: {skipped} done, "
-                f"{total - skipped} to go. Each debate is saved in {self.run_dir} when you "
+                f"{total - skipped} to go. Each debate is saved in "
+                f"{safe_text(str(self.run_dir))} when you "
                 "give your verdict; q quits, and the same command resumes.",
                 style="bold",
             )
@@ -212,19 +223,19 @@ def _reveal(human: HumanJudge, transcript: Transcript) -> None:
         Text.assemble(
             ("correct answer: ", "bold"),
             f"{letter(position)} ",
-            literal(transcript.setup.answer_text(position)),
+            literal(transcript.setup.answer_text(position), multiline=False),
             ("  you were right" if transcript.correct else "  you were wrong", "bold"),
         )
     )
 
 
 def _summary(human: HumanJudge, judged: list[Transcript]) -> None:
+    from evals.judge_summary import render_summary
     from evals.judging import summarize_judge
-    from judges.human.summary import render_summary
 
     summary = summarize_judge(judged, human.name)
     if summary.n + summary.failed == 0:
-        human.console.print("No debates judged yet.")
+        human.console.print(Text("No debates judged yet."))
         return
     human.console.rule()
     human.console.print(render_summary(summary, [t for t in judged if t.judge.name == human.name]))

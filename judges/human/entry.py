@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from transcripts.render import literal
+from transcripts.safe import safe_text
 
 STEP = 5
 BAR_WIDTH = 30
@@ -94,7 +95,7 @@ class Entry:
                 self.set_selected(int(self.typed))
             return None
         else:
-            self.note = f"{literal(key).plain!r} does nothing here"
+            self.note = f"'{safe_text(key, multiline=False)}' does nothing here"
         self.typed = ""
         return None
 
@@ -124,7 +125,7 @@ class Entry:
             grid.add_row(
                 Text("▶", style="bold") if i == self.selected else "",
                 Text(letter, style=f"bold {self.colours[i]}"),
-                literal(answer, self.colours[i]),
+                literal(answer, self.colours[i], multiline=False),
                 bar,
                 f"{self.percents[i]:.0f}%",
             )
@@ -136,7 +137,7 @@ class Entry:
         )
         parts: list[RenderableType] = [grid, hint]
         if self.note:
-            parts.append(Text(self.note, style="bold red"))
+            parts.append(literal(self.note, "bold red"))
         return Group(*parts)
 
 

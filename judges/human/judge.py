@@ -5,7 +5,9 @@
 evals and reports treat human and model verdicts alike. It is also a ``DebateObserver``:
 when it judges a debate as it runs, each turn is drawn the moment it arrives, with a
 waiting indicator while speakers write. Model text reaches the screen only through
-``transcripts.render`` (literal characters, control characters made visible).
+``transcripts.render`` (literal characters; control characters and the framework's mark
+characters made visible escapes, see ``transcripts.safe``), in the pager too: the pager
+drops styles, and a checked quote's mark is told apart by its characters alone.
 
 Answers are listed in an order drawn for this judge and this debate (recorded with the
 verdict), and nothing on screen tells which answer is correct.
@@ -18,16 +20,17 @@ import time
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.pager import Pager
 from rich.status import Status
 from rich.text import Text
 
 from debate.errors import ConfigError
 from debate.seeds import rng_for
+from debate.text import seat_label, speaker_label
 from debate.types import AgentInfo, JudgeView, Seat, Turn, Verdict, letter
 from judges.human.entry import Entry, parse_line
 from judges.human.keys import KeySource, SessionQuit, TerminalKeys
 from transcripts.render import colour, literal, render_question, render_turn
-from transcripts.text import seat_label, speaker_label
 
 JUDGE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 MAX_TEXT = 2000
@@ -58,12 +61,14 @@ class HumanJudge:
         console: Console | None = None,
         keys: KeySource | None = None,
         blind: bool = True,
+        pager: Pager | None = None,
     ) -> None:
         self.judge_id = check_judge_id(judge_id)
         self.name = f"human:{judge_id}"
         self.console = console or Console(highlight=False)
         self.keys = keys or TerminalKeys()
         self.blind = blind
+        self.pager = pager  # None: the system pager ($PAGER, else less)
         self.done = 0
         self.total: int | None = None
         self._debate: str | None = None
@@ -200,12 +205,14 @@ class HumanJudge:
             return
         text = f"waiting for {' and '.join(self._waiting)}…"
         if not self.console.is_terminal:
-            self.console.print(Text(text, style="dim"))
+            self.console.print(literal(text, "dim", multiline=False))
         elif self._status is None:
-            self._status = self.console.status(Text(text, style="bold"), spinner="dots")
+            self._status = self.console.status(
+                literal(text, "bold", multiline=False), spinner="dots"
+            )
             self._status.start()
         else:
-            self._status.update(Text(text, style="bold"))
+            self._status.update(literal(text, "bold", multiline=False))
 
     # --- input --------------------------------------------------------------------------
 
@@ -244,11 +251,13 @@ class HumanJudge:
         entry = self._entry(view, order)
         first, last = entry.letters[0], entry.letters[-1].lower()
         self.console.print(
-            f"Type an answer's letter and how likely it is to be correct (1-99), e.g. {last}80;"
-            f" a bare number is for {first}, listed first. q quits."
+            Text(
+                f"Type an answer's letter and how likely it is to be correct (1-99), e.g. "
+                f"{last}80; a bare number is for {first}, listed first. q quits."
+            )
         )
         while True:
-            self.console.print("judgment> ", end="")
+            self.console.print(Text("judgment> "), end="")
             line = self.keys.read_line()
             if line is None or line.strip().lower() in ("q", "quit"):
                 raise SessionQuit
@@ -278,7 +287,7 @@ class HumanJudge:
             raise KeyboardInterrupt
 
     def _page(self, view: JudgeView, order: Sequence[int]) -> None:
-        with self.console.pager():
+        with self.console.pager(self.pager):
             self.console.print(render_question(view, order))
             for turn in view.turns:
                 self.console.print(render_turn(turn))
