@@ -5,7 +5,8 @@ models x 2000 debates) run through ``run_sweep`` into a temporary directory, deb
 per second, how the time grows when the debates per cell double (2000 -> 4000), the same grid
 in one process and with the worker pool forced, and the headline accuracy table. Simulation
 times are the best of three runs (the machine may be shared); the first, cold run also times
-the report (results files, Markdown, plots).
+the report (results files, Markdown, plots). Last, the engine's rate on a few cells (the same
+game debate by debate, as ``tests/test_sweep_engine.py`` plays it to check the simulator).
 
     .venv/bin/python benchmarks/sweep_bench.py
 """
@@ -45,6 +46,23 @@ def best_of(config: SweepConfig, label: str, pool_after: float = POOL_AFTER_SECO
     return seconds
 
 
+def engine_rates(n: int = 2000) -> None:
+    """Engine debates per second (CPU time) on a few cells, for sizing agreement tests."""
+    import asyncio
+
+    from debate.engine import run_many
+    from evals.sweep.cells import SweepCell
+    from evals.sweep.engine_jobs import engine_jobs
+
+    for protocol, depth in [("naive", 2), ("recursive", 1), ("recursive", 4), ("consultancy", 4)]:
+        cell = SweepCell(protocol=protocol, error_model="random", epsilon=0.1, depth=depth)
+        jobs = engine_jobs(cell, n, seed=0)
+        start = time.process_time()
+        asyncio.run(run_many(jobs, concurrency=64))
+        rate = n / (time.process_time() - start)
+        print(f"engine, {protocol} depth {depth}: {rate:>8,.0f} debates/s (CPU time, n={n})")
+
+
 def main() -> None:
     preset = load_preset("judge-error-depth")
     assert isinstance(preset, SweepConfig)
@@ -72,6 +90,7 @@ def main() -> None:
     )
     console = Console(width=160, file=sys.stdout)
     console.print(headline_table(cold.rows, preset.name))
+    engine_rates()
 
 
 if __name__ == "__main__":  # required: worker processes are spawned and re-import this file

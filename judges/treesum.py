@@ -2,7 +2,7 @@
 
 It follows docs/recursive-debate.md: after a recursive debate it evaluates the one disputed
 leaf; under ``judge_every_level`` it also assesses each level; with no debate (the naive
-protocol) it samples ``budget`` leaves and estimates the total.
+protocol) it reads ``budget`` distinct leaves and estimates the total.
 """
 
 from __future__ import annotations
@@ -48,12 +48,24 @@ class TreeSumJudge:
         )
 
     def _naive(self, view: JudgeView, rng: random.Random) -> Decision:
+        """Read ``budget`` distinct leaves (all of them if the budget covers the tree) and pick
+        the answer closer to ``N * mean``: re-reading a leaf would tell the judge nothing."""
         leaves = view.public_data["leaves"]
-        sample = [leaves[rng.randrange(len(leaves))] for _ in range(self.budget)]
-        estimate = len(leaves) * sum(leaf_value(k, x, y) for k, x, y in sample) / self.budget
-        gaps = [abs(int(answer) - estimate) for answer in view.answers]
+        picked = rng.sample(range(len(leaves)), min(self.budget, len(leaves)))
+        sampled = sum(
+            leaf_value(str(k), int(x), int(y)) for k, x, y in map(leaves.__getitem__, picked)
+        )
+        # k * |N*S/k - answer| in integers: exact, so an estimate halfway between is a tie.
+        gaps = [abs(len(leaves) * sampled - len(picked) * int(a)) for a in view.answers]
         best = [p for p, gap in enumerate(gaps) if gap == min(gaps)]
-        decision = self._decision(rng.choice(best), "item", "item")
+        if len(best) > 1:
+            # Truly indifferent, so it says so: a tie scores 1/2 under ``Verdict.score``
+            # whatever it commits to (a fair coin), and with two answers no error model can
+            # make it decisive (``commit`` and ``invert`` swap equal probabilities).
+            probs = [1 / len(best) if p in best else 0.0 for p in range(len(gaps))]
+            decision = Decision(probabilities=probs, choice=rng.choice(best), target="item")
+        else:
+            decision = self._decision(best[0], "item", "item")
         return apply_errors(self.errors, "check", decision, view, rng)
 
     def _debated(self, view: JudgeView, rng: random.Random) -> Decision:

@@ -10,10 +10,12 @@ from debate import Transcript, run_debate
 from debate.domains.treesum import Tree, TreeSumDebater, disputed, treesum_questions
 from debate.errors import ConfigError
 from debate.protocol import Protocol
+from debate.types import Question
 from evals.metrics import wilson_interval
-from judges import RandomError, SystematicError
+from judges import PositionBias, RandomError, SystematicError
+from judges.errors import ErrorModel
 from judges.treesum import TreeSumJudge
-from protocols import RecursiveConsultancy, RecursiveDebate, RecursiveEveryLevel
+from protocols import NaiveJudge, RecursiveConsultancy, RecursiveDebate, RecursiveEveryLevel
 
 
 def play(
@@ -166,3 +168,54 @@ def test_aware_debaters_exploit_systematic_blind_spots_with_depth() -> None:
         seed=14,
     )
     assert_matches(transcripts, (1 - rate) ** (2**depth))
+
+
+# --- the naive judge (no debate): distinct leaves, ties ---------------------------------------
+
+
+@pytest.mark.parametrize(("depth", "extra"), [(1, 0), (2, 0), (3, 0), (1, 1), (2, 5)])
+def test_a_naive_budget_of_every_leaf_reads_the_whole_program(depth: int, extra: int) -> None:
+    """Budget >= N reads N distinct leaves, so the estimate is the total: never wrong without
+    errors. (Sampling with replacement read both leaves of a depth-1 tree only half the time:
+    accuracy 0.744 at budget 2.)"""
+    budget = 2**depth + extra
+    transcripts = play(NaiveJudge(), TreeSumJudge(budget=budget), TreeSumDebater(), 100, depth)
+    assert all(t.correct and not t.tie for t in transcripts)
+
+
+def halfway_question() -> Question:
+    """Two leaves worth 3 each (total 6), shown answers 5 and 7: any estimate is 6, halfway.
+    (Neither answer is the total; the judge never sees which one is marked correct.)"""
+    return Question(
+        id="halfway",
+        text="What is the sum?",
+        options=["5", "7"],
+        correct_index=0,
+        public_data={"branching": 2, "depth": 1, "leaves": [["add", 1, 2], ["add", 2, 1]]},
+    )
+
+
+@pytest.mark.parametrize(
+    "errors",
+    [[], [RandomError(epsilon=1.0)], [SystematicError(rate=1.0)], [PositionBias(strength=1.0)]],
+    ids=["none", "random", "systematic", "position"],
+)
+@pytest.mark.parametrize("budget", [1, 2])
+def test_a_naive_estimate_halfway_is_a_fifty_fifty_tie(
+    errors: list[ErrorModel], budget: int
+) -> None:
+    """The judge says 50/50, no error model can break it, and it scores 1/2 (``Verdict.score``):
+    the simulator's expectation of a fair pick, which it scores the same way."""
+    for seed in range(6):
+        t = asyncio.run(
+            run_debate(
+                halfway_question(),
+                NaiveJudge(),
+                TreeSumDebater(),
+                TreeSumJudge(errors, budget=budget),
+                seed=seed,
+                raise_errors=True,
+            )
+        )
+        assert t.verdict is not None and t.verdict.probabilities == [0.5, 0.5]
+        assert t.tie and t.score == 0.5 and not t.correct

@@ -9,14 +9,15 @@ import math
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from debate.errors import ConfigError
 from evals.metrics import wilson_interval
 from evals.sweep.cells import SweepCell
 from evals.sweep.grid import SweepConfig, load_any_config, parse_sweep_config
-from evals.sweep.report import COLUMNS
-from evals.sweep.runner import CELLS, cell_key, load_records, run_sweep
+from evals.sweep.report import COLUMNS, score_interval, sweep_rows
+from evals.sweep.runner import CELLS, CellRecord, cell_key, load_records, run_sweep
 from evals.sweep.simulate import simulate_cell
 from evals.sweep.theory import theory_accuracy
 from tests.test_cli_errors import assert_one_line_error, debate
@@ -79,6 +80,7 @@ def test_lying_consultant_is_caught_with_probability_q_to_the_d(branching: int, 
 )
 def test_error_model_rates(kw: dict[str, object], expected: float) -> None:
     r = simulate_cell(cell(**kw), 10000, seed=3)
+    assert r.ties == 0
     low, high = wilson_interval(r.correct, r.n)
     assert within(r.correct, r.n, expected), (r.accuracy, low, high)
 
@@ -87,6 +89,38 @@ def test_naive_judge_with_one_leaf_is_near_chance_on_big_trees() -> None:
     r = simulate_cell(cell(protocol="naive", epsilon=0.0, depth=8), 20000, seed=0)
     assert abs(r.accuracy - 0.5) < 0.03
     assert r.claimant_honest == 0  # no claimant in the naive protocol
+
+
+def exact_tie_rate_one_leaf_of_two() -> float:
+    """P(tie) for the naive judge reading 1 of N = 2 leaves: its estimate 2*v_i is halfway
+    between T = v_i + v_j and T + delta iff v_i - v_j = delta/2, for delta in +-1..9."""
+    values = np.concatenate(
+        [v.ravel() for v in _kinds(*np.meshgrid(np.arange(1, 100), np.arange(1, 100)))]
+    )
+    shifted = values - values.min()
+    p = np.bincount(shifted) / values.size
+    diff = np.correlate(p, p, mode="full")  # P(v_i - v_j = m) at index m + len(p) - 1
+    zero = len(p) - 1
+    return float(sum(diff[zero + m] for m in (1, 2, 3, 4)) / 9)  # 4 even |delta| of 18, x2
+
+
+def _kinds(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    return [x + y, x - y, x * y, x % y]
+
+
+@pytest.mark.parametrize("model", ["random", "position", "systematic"])
+def test_naive_ties_are_counted_apart_and_score_half(model: str) -> None:
+    """An estimate exactly halfway scores 1/2 whatever the errors do (as ``Verdict.score``
+    scores the engine judge's 50/50 verdict), at the exact tie rate."""
+    r = simulate_cell(cell(protocol="naive", error_model=model, epsilon=1.0, depth=1), 400_000, 5)
+    assert within(r.ties, r.n, exact_tie_rate_one_leaf_of_two())
+    assert r.accuracy == (r.correct + r.ties / 2) / r.n
+    # Certain inversion (random, systematic) or certain bias to the first answer (position)
+    # decides every non-tie, never a tie.
+    decided = r.n - r.ties
+    expected = {"random": 0.49, "systematic": 0.49, "position": 0.5}[model]
+    assert abs(r.correct / decided - expected) < 0.01, r
+    assert r.overridden == (decided if model == "position" else 0)
 
 
 def test_simulation_is_deterministic_in_the_seed() -> None:
@@ -214,6 +248,22 @@ def test_theory_lies_in_the_confidence_interval_of_the_simulation() -> None:
         assert within(r.correct, r.n, theory), (c, r.accuracy, theory)
     assert total > 250
     assert inside >= 0.9 * total, (inside, total)
+
+
+def test_naive_theory_once_the_budget_reads_every_leaf() -> None:
+    """Budget >= N: the estimate is the total (distinct leaves), only the errors remain."""
+    grid = itertools.product(
+        ["random", "systematic", "persuasion", "position"], [0.0, 0.2], [1, 2, 3], [0, 1, 5]
+    )
+    for i, (model, eps, depth, extra) in enumerate(grid):
+        c = cell(protocol="naive", error_model=model, epsilon=eps, depth=depth)
+        c = c.model_copy(update={"judge_budget": c.leaves + extra})
+        theory = theory_accuracy(c)
+        assert theory is not None
+        r = simulate_cell(c, 4000, seed=i)
+        assert r.ties == 0 and within(r.correct, r.n, theory), (c, r.accuracy, theory)
+    assert theory_accuracy(cell(protocol="naive", judge_budget=4, depth=2, epsilon=0.2)) == 0.8
+    assert theory_accuracy(cell(protocol="naive", judge_budget=3, depth=2, epsilon=0.2)) is None
 
 
 def test_theory_is_none_where_the_doc_has_no_closed_form() -> None:
@@ -374,6 +424,18 @@ def check_outputs(run: Path, cells: int) -> None:
     assert "accuracy (theory)" in report and "plots/accuracy_vs_depth.png" in report
     for name in ("accuracy_vs_depth.png", "heatmap.png"):
         assert (run / "plots" / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_scores_a_tie_half_and_shows_ties() -> None:
+    c = cell(protocol="naive", epsilon=0.0, depth=1)
+    (row,) = sweep_rows(None, [CellRecord(cell=c, n=100, correct=40, ties=3)])
+    assert row["accuracy"] == pytest.approx(0.415) and row["ties"] == 3
+    assert row["ci_low"] < 0.415 < row["ci_high"]
+    for k in (0, 41, 100):  # whole counts: exactly the Wilson interval of evals.metrics
+        assert score_interval(k, 100) == wilson_interval(k, 100)
+    low, high = score_interval(41.5, 100)
+    assert wilson_interval(41, 100)[0] < low < wilson_interval(42, 100)[0]
+    assert wilson_interval(41, 100)[1] < high < wilson_interval(42, 100)[1]
 
 
 def test_tiny_sweep_and_report_rebuild_via_cli(tmp_path: Path) -> None:

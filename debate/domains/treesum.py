@@ -136,6 +136,8 @@ class TreeSumDebater:
         self, question: Question, tree: Tree, kids: list[tuple[int, int]], rng: random.Random
     ) -> int:
         """A random child, preferring subtrees with a blind leaf when aware."""
+        if not self.blind_spots:
+            return rng.randrange(len(kids))  # unaware: the same draw, without the scan
         blind = [j for j, (lo, hi) in enumerate(kids) if self._blind_below(question, tree, lo, hi)]
         return rng.choice(blind) if blind else rng.randrange(len(kids))
 

@@ -53,9 +53,26 @@ def sweep_rows(config: SweepConfig | None, records: Sequence[CellRecord]) -> lis
     return [_row(r) for r in ordered]
 
 
+def score_interval(score: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson interval for a score sum in which a tie counts 1/2 (so it may be fractional).
+
+    The closed form of ``evals.metrics.wilson_interval``, which takes whole successes only;
+    they agree at every whole count. Ties are rare (naive judge only), so this is enough.
+    """
+    if score == int(score):
+        return wilson_interval(int(score), n, confidence)
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p, denom = score / n, 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
 def _row(record: CellRecord) -> dict[str, Any]:
     cell = record.cell
-    low, high = wilson_interval(record.correct, record.n)
+    low, high = score_interval(record.score, record.n)
     theory = theory_accuracy(cell)
     row: dict[str, Any] = {
         "protocol": cell.protocol,
@@ -63,21 +80,22 @@ def _row(record: CellRecord) -> dict[str, Any]:
         "epsilon": cell.epsilon,
         "depth": cell.depth,
         "n": record.n,
-        "accuracy": record.correct / record.n if record.n else math.nan,
+        "accuracy": record.score / record.n if record.n else math.nan,
         "ci_low": low,
         "ci_high": high,
         "theory": theory,
     }
     row.update({key: getattr(cell, key) for key in EXTRA})
     row["theory_in_ci"] = None if theory is None else bool(low - 1e-9 <= theory <= high + 1e-9)
-    row.update(correct=record.correct, claimant_honest=record.claimant_honest)
+    row.update(correct=record.correct, ties=record.ties, claimant_honest=record.claimant_honest)
     row["seconds"] = record.seconds
     return row
 
 
 def write_sweep_results(run_dir: Path, rows: Sequence[dict[str, Any]]) -> None:
     """``results.csv`` (None as an empty field) and ``results.json`` (None as null)."""
-    header = [*COLUMNS, "theory", *EXTRA, "theory_in_ci", "correct", "claimant_honest", "seconds"]
+    header = [*COLUMNS, "theory", *EXTRA, "theory_in_ci"]
+    header += ["correct", "ties", "claimant_honest", "seconds"]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=header, restval="")
     writer.writeheader()

@@ -46,7 +46,13 @@ class CellRecord(BaseModel):
     correct_honest: int = 0
     ended_early: int = 0
     overridden: int = 0
+    ties: int = 0
+    """Verdicts at exactly 50/50, not in ``correct``: each scores 1/2."""
     seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return self.correct + self.ties / 2
 
     def line(self) -> str:
         data = self.model_dump(mode="json")
@@ -109,6 +115,7 @@ def _simulate_chunk(jobs: list[tuple[SweepCell, int, int]]) -> list[CellRecord]:
                 correct_honest=result.correct_honest,
                 ended_early=result.ended_early,
                 overridden=result.overridden,
+                ties=result.ties,
                 seconds=round(time.perf_counter() - start, 6),
             )
         )

@@ -12,8 +12,13 @@ Two sampling shortcuts are exact in distribution, and keep time and memory indep
   blind-or-not flags of the subtrees along the played path matter, so they are drawn top-down:
   a node's children's "subtree holds a blind leaf" flags are independent given nothing, and
   are drawn conditioned on their parent's flag (at least one child blind iff the parent is).
-- Naive judge: the ``judge_budget`` distinct leaves it samples are i.i.d. draws, and so are
-  the other leaves, so the total is the sampled sum plus the sum of ``N - k`` fresh draws.
+- Naive judge: it reads ``k = min(judge_budget, N)`` *distinct* leaves (as the engine's judge
+  does). Leaves are i.i.d., so those k are i.i.d. draws and so are the other ``N - k``: the
+  total is the sampled sum plus the sum of ``N - k`` fresh draws.
+
+Ties (the naive judge's estimate exactly halfway between the answers) are counted apart and
+score 1/2, as ``debate.types.Verdict.score`` scores the engine judge's 50/50 verdict: the
+expected score of its fair pick, without the coin's noise.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class SimResult:
 
     n: int
     correct: int
+    """Verdicts for the correct answer, ties not included."""
     claimant_honest: int
     """Debates whose claimant defended the correct answer (0 for naive: no claimant)."""
     correct_honest: int
@@ -49,10 +55,17 @@ class SimResult:
     """recursive-every-level: debates ended by a wrong level check."""
     overridden: int
     """Verdicts decided by a verdict-scope bias (position or persuasion) instead of the game."""
+    ties: int = 0
+    """Verdicts at exactly 50/50 (naive: the estimate halfway between); each scores 1/2."""
+
+    @property
+    def score(self) -> float:
+        """Summed score: a correct verdict 1, a tie 1/2."""
+        return self.correct + self.ties / 2
 
     @property
     def accuracy(self) -> float:
-        return self.correct / self.n if self.n else float("nan")
+        return self.score / self.n if self.n else float("nan")
 
 
 def simulate_cell(cell: SweepCell, n: int, seed: int) -> SimResult:
@@ -60,20 +73,25 @@ def simulate_cell(cell: SweepCell, n: int, seed: int) -> SimResult:
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     rng = np.random.default_rng(seed)
+    early = np.zeros(n, dtype=bool)
     if cell.protocol == "naive":
         honest = np.zeros(n, dtype=bool)
-        right, early = _naive(cell, n, rng), np.zeros(n, dtype=bool)
+        right, tie = _naive(cell, n, rng)
     else:
         honest = rng.random(n) < 0.5
         right, early = _tree_game(cell, honest, rng)
+        tie = np.zeros(n, dtype=bool)
     correct, overridden = _verdict_bias(cell, right, honest, rng)
+    # A tie stays a tie whatever the error models do (they swap equal probabilities).
+    correct &= ~tie
     return SimResult(
         n=n,
         correct=int(correct.sum()),
         claimant_honest=int(honest.sum()),
         correct_honest=int((correct & honest).sum()),
         ended_early=int(early.sum()),
-        overridden=int(overridden.sum()),
+        overridden=int((overridden & ~tie).sum()),
+        ties=int(tie.sum()),
     )
 
 
@@ -159,8 +177,11 @@ def _steer(kids_blind: Bools, aware: bool, rng: np.random.Generator) -> Ints:
     return steer
 
 
-def _naive(cell: SweepCell, n: int, rng: np.random.Generator) -> Bools:
-    """The no-debate judge: estimate N * mean(k sampled leaves), pick the closer answer."""
+def _naive(cell: SweepCell, n: int, rng: np.random.Generator) -> tuple[Bools, Bools]:
+    """The no-debate judge: estimate N * mean(k distinct leaves), pick the closer answer.
+
+    Returns (verdict correct, tie); where tied, the first is meaningless (a tie scores 1/2).
+    """
     big_n = cell.leaves
     k = min(cell.judge_budget, big_n)
     sampled = _leaf_sums(rng, n, k)
@@ -171,11 +192,11 @@ def _naive(cell: SweepCell, n: int, rng: np.random.Generator) -> Bools:
     to_true = np.abs(estimate - k * total)
     to_wrong = np.abs(estimate - k * (total + delta))
     tie = to_true == to_wrong
-    right = np.where(tie, rng.random(n) < 0.5, to_true < to_wrong)
+    right = to_true < to_wrong
     # One check: random inverts it w.p. eps; systematic when the whole item is blind.
     if cell.error_model in ("random", "systematic"):
         right = right ^ (rng.random(n) < cell.epsilon)
-    return right
+    return right, tie
 
 
 def _leaf_table() -> Ints:

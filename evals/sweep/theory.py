@@ -2,9 +2,9 @@
 
 Conservative on purpose: a value is returned only where the doc's table applies exactly, so a
 simulation that disagrees with it is a bug, never an approximation. Everything else (the naive
-judge, systematic consultancy, limited search under persuasion, unaware liars facing blind
-spots, ...) is ``None``. A cell whose error strength is 0 has no error at all, so it takes the
-error-free accuracy ``a0`` whatever its model.
+judge short of reading every leaf, systematic consultancy, limited search under persuasion,
+unaware liars facing blind spots, ...) is ``None``. A cell whose error strength is 0 has no
+error at all, so it takes the error-free accuracy ``a0`` whatever its model.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from evals.sweep.cells import SweepCell
 def theory_accuracy(cell: SweepCell) -> float | None:
     """The doc's closed form for ``cell``, or None where it gives none."""
     if cell.protocol == "naive":
-        return None  # depends on the distribution of leaf values
+        return _naive(cell)
     b, d, eps = cell.branching, cell.depth, cell.epsilon
     full_search = cell.search is None or cell.search + 1 >= b
     # Probability that the flawed child is followed all the way down to a leaf.
@@ -45,3 +45,17 @@ def _p(cell: SweepCell) -> float:
     if cell.search is None:
         return 1.0
     return min(1.0, (cell.search + 1) / cell.branching)
+
+
+def _naive(cell: SweepCell) -> float | None:
+    """A budget of ``N`` distinct leaves reads the whole tree: the estimate is the true total,
+    so only the errors remain (its one check, or a position bias; nobody speaks to persuade).
+    A smaller budget depends on the distribution of leaf values: no closed form."""
+    if cell.judge_budget < cell.leaves:
+        return None
+    eps = cell.epsilon
+    if cell.error_model in ("random", "systematic"):
+        return 1 - eps
+    if cell.error_model == "position":
+        return 1 - eps / 2
+    return 1.0
