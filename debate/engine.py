@@ -8,17 +8,21 @@ Flow: question -> shown answers and seats -> rounds (simultaneous speakers await
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from debate.errors import ConfigError
+from debate.errors import ConfigError, DebateError, StopsRun
+from debate.positions import shown_answers
 from debate.progress import DebateObserver, NullObserver, NullProgress, ProgressReporter
 from debate.protocol import JUDGE, Protocol, Round
+from debate.quotes import EvidencePolicy, find_quotes
 from debate.roles import Debater, Judge, QuestioningJudge
 from debate.seeds import derive_seed
+from debate.sinks import RetryableSink, TranscriptSink
 from debate.types import (
     DebaterView,
     DebateSetup,
@@ -32,8 +36,6 @@ from debate.types import (
     Usage,
     Verdict,
 )
-from transcripts.evidence import EvidencePolicy, find_quotes
-from transcripts.store import TranscriptSink
 
 Debaters = Debater | Mapping[str, Debater]
 """One debater for every seat (self-play), or one per seat name."""
@@ -42,18 +44,53 @@ Debaters = Debater | Mapping[str, Debater]
 def choose_shown(
     question: Question, n_answers: int, rng: random.Random, swap: bool | None
 ) -> list[int]:
-    """The correct answer plus random distractors, in random order unless ``swap`` is given.
+    """The shown answers of a debate run without an explicit order.
 
-    ``swap=False`` lists the correct answer first, ``swap=True`` reverses that order, so a
-    position-swapped pair of debates differs only in answer order.
+    The answer *set* depends on the question alone (``shown_answers``), so a position-swapped
+    pair shows the same answers: ``swap=False`` lists the correct answer first, ``swap=True``
+    reverses that order, ``None`` shuffles it with ``rng``. For every answer in every position,
+    pass the orders of ``debate.positions.answer_orders`` as ``shown``.
     """
-    distractors = [i for i in range(len(question.options)) if i != question.correct_index]
-    shown = [question.correct_index, *rng.sample(distractors, min(n_answers - 1, len(distractors)))]
+    shown = shown_answers(question, n_answers, 0)
     if swap is None:
         rng.shuffle(shown)
     elif swap:
         shown.reverse()
     return shown
+
+
+def _checked_shown(question: Question, shown: Sequence[int]) -> list[int]:
+    order = list(shown)
+    if question.correct_index not in order:
+        raise ValueError(f"shown answers {order} leave out the correct answer")
+    if len(set(order)) != len(order) or not all(0 <= i < len(question.options) for i in order):
+        raise ValueError(f"shown answers {order} must be distinct options of the question")
+    return order
+
+
+def describe_error(exc: BaseException) -> str:
+    """``Type: message`` on one line, with a placeholder for an error that says nothing."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text or '(no message)'}"
+
+
+class RoleFailed(Exception):
+    """An error raised by one role (a debater's seat or the judge), named in its message."""
+
+    def __init__(self, role: str, cause: Exception) -> None:
+        super().__init__(f"{role}: {describe_error(cause)}")
+        self.role = role
+        self.cause = cause
+
+
+@contextlib.asynccontextmanager
+async def _role(role: str) -> AsyncIterator[None]:
+    try:
+        yield
+    except RoleFailed:
+        raise
+    except Exception as exc:
+        raise RoleFailed(role, exc) from exc
 
 
 def _debater_for(debaters: Debaters, seat: Seat) -> Debater:
@@ -75,7 +112,8 @@ async def _speak(
 ) -> Turn:
     observer.turn_started(view.debate_id, view.seat)
     started_at, clock = time.time(), time.perf_counter()
-    speech = await debater(view)
+    async with _role(view.seat.name):
+        speech = await debater(view)
     context = view.setup.question.context
     turn = Turn(
         index=index,
@@ -163,7 +201,8 @@ async def _ask_judge(
 ) -> Turn:
     """A ``judge_question`` round: the judge's question, recorded as a turn of its own."""
     started_at, clock = time.time(), time.perf_counter()
-    question = await judge.ask(view)
+    async with _role(JUDGE):
+        question = await judge.ask(view)
     turn = Turn(
         index=len(view.turns),
         round=round_index,
@@ -189,6 +228,7 @@ async def run_debate(
     seed: int = 0,
     debate_id: str | None = None,
     swap: bool | None = None,
+    shown: Sequence[int] | None = None,
     cell: Mapping[str, Any] | None = None,
     raise_errors: bool = False,
     evidence: EvidencePolicy | None = None,
@@ -199,13 +239,17 @@ async def run_debate(
     An exception from a debater or the judge is recorded in ``transcript.error`` (the debate
     counts as wrong) unless ``raise_errors`` is set. Quotes of the hidden passage are checked
     under ``evidence`` (default: normalised exact match). ``observer`` sees the debate as it
-    runs (a live display), with only what the judge may see.
+    runs (a live display), with only what the judge may see. ``shown`` fixes the answer
+    order (option indices); without it ``swap`` decides (see ``choose_shown``).
     """
     policy = evidence or EvidencePolicy()
     observer = observer or NullObserver()
     debate_id = debate_id or f"{question.id}-{protocol.name}-{seed}"
     rng = random.Random(derive_seed(seed, "setup"))
-    shown = choose_shown(question, protocol.n_answers, rng, swap)
+    if shown is None:
+        shown = choose_shown(question, protocol.n_answers, rng, swap)
+    else:
+        shown = _checked_shown(question, shown)
     setup = DebateSetup(
         question=question, shown=shown, seats=protocol.seats(question, shown, rng), seed=seed
     )
@@ -249,13 +293,21 @@ async def run_debate(
             )
             for i in range(before, len(turns)):
                 protocol.check_turn(setup, turns[:i], turns[i])
-        verdict = await judge(judge_view())
+        async with _role(JUDGE):
+            verdict = await judge(judge_view())
         if len(verdict.probabilities) != len(shown):
             raise ValueError(
                 f"judge gave {len(verdict.probabilities)} probabilities for {len(shown)} answers"
             )
+    except RoleFailed as failure:
+        error = str(failure)
+        if raise_errors or isinstance(failure.cause, StopsRun):
+            observer.debate_finished(debate_id, error)
+            # A run-stopping error (a rejected key) is not this debate's result: not recorded.
+            failure.cause.add_note(error)  # the message naming the role, for the stop line
+            raise failure.cause from None
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        error = describe_error(exc)
         if raise_errors:
             observer.debate_finished(debate_id, error)
             raise
@@ -290,7 +342,7 @@ def _transcript(
         judge=judge.describe(),
         turns=turns,
         verdict=verdict if ok else None,
-        correct=bool(ok and verdict is not None and verdict.decision == correct_pos),
+        correct=bool(ok and verdict is not None and verdict.score(correct_pos) == 1.0),
         p_correct=verdict.probabilities[correct_pos] if ok and verdict else None,
         error=error,
         started_at=started_at,
@@ -310,8 +362,19 @@ class DebateJob:
     judge: Judge
     seed: int
     swap: bool | None = None
+    shown: tuple[int, ...] | None = None
+    """The answer order (option indices); None: chosen by ``swap``."""
     cell: Mapping[str, Any] = field(default_factory=dict)
     evidence: EvidencePolicy | None = None
+
+
+class RunStopped(DebateError):
+    """A batch stopped scheduling debates because of an error every debate would hit."""
+
+    def __init__(self, message: str, transcripts: list[Transcript]) -> None:
+        super().__init__(message)
+        self.transcripts = transcripts
+        """The debates this call did finish (all stored)."""
 
 
 async def run_many(
@@ -322,14 +385,19 @@ async def run_many(
     progress: ProgressReporter | None = None,
     observer: DebateObserver | None = None,
     max_cost_usd: float | None = None,
+    retry_failed: bool = False,
 ) -> list[Transcript]:
     """Run jobs concurrently; append each finished transcript to ``store`` at once.
 
-    Jobs whose id the store already holds are skipped (resume). Returns the transcripts
-    produced by this call, in job order. ``observer`` watches every debate as it runs.
-    Once the debates finished by this call have cost ``max_cost_usd``, no new debate starts
-    (those in flight finish and are stored); the result is then shorter than the pending
-    jobs, and a ``--resume`` later runs the rest.
+    Jobs whose id the store already holds are skipped (resume); with ``retry_failed`` those
+    stored as failures are run again and their new record supersedes the old one (the store
+    is compacted at the end, so no debate is left twice). Returns the transcripts produced by
+    this call, in job order. ``observer`` watches every debate as it runs. Once the debates
+    finished by this call have cost ``max_cost_usd``, no new debate starts (those in flight
+    finish and are stored); the result is then shorter than the pending jobs, and a
+    ``--resume`` later runs the rest. An error marked ``StopsRun`` (a rejected API key) stops
+    scheduling at once: the debates it hit are not recorded, and ``RunStopped`` is raised
+    once those in flight have finished.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -338,30 +406,40 @@ async def run_many(
     if len(set(ids)) != len(ids):
         raise ValueError("debate ids in a batch must be unique")
     done = store.ids() if store is not None else set()
+    if retry_failed and store is not None:
+        if not isinstance(store, RetryableSink):
+            raise ValueError(f"{type(store).__name__} cannot rerun failed debates")
+        done -= store.failed_ids()
     pending: Sequence[DebateJob] = [job for job in all_jobs if job.debate_id not in done]
     progress = progress or NullProgress()
     progress.start(total=len(all_jobs), skipped=len(all_jobs) - len(pending))
     results: dict[str, Transcript] = {}
     queue = iter(pending)
     spent = 0.0
+    stopped: list[StopsRun] = []
 
     async def worker() -> None:
         nonlocal spent
         for job in queue:
-            if max_cost_usd is not None and spent >= max_cost_usd:
+            if stopped or (max_cost_usd is not None and spent >= max_cost_usd):
                 return
-            transcript = await run_debate(
-                job.question,
-                job.protocol,
-                job.debaters,
-                job.judge,
-                seed=job.seed,
-                debate_id=job.debate_id,
-                swap=job.swap,
-                cell=job.cell,
-                evidence=job.evidence,
-                observer=observer,
-            )
+            try:
+                transcript = await run_debate(
+                    job.question,
+                    job.protocol,
+                    job.debaters,
+                    job.judge,
+                    seed=job.seed,
+                    debate_id=job.debate_id,
+                    swap=job.swap,
+                    shown=job.shown,
+                    cell=job.cell,
+                    evidence=job.evidence,
+                    observer=observer,
+                )
+            except StopsRun as exc:
+                stopped.append(exc)
+                return  # the others finish the debates they are in, then stop too
             if store is not None:
                 store.append(transcript)
             results[job.debate_id] = transcript
@@ -374,4 +452,16 @@ async def run_many(
                 group.create_task(worker())
     finally:
         progress.finish()
-    return [results[job.debate_id] for job in pending if job.debate_id in results]
+        if retry_failed and isinstance(store, RetryableSink):
+            store.compact()
+    finished = [results[job.debate_id] for job in pending if job.debate_id in results]
+    if stopped:
+        left = len(pending) - len(finished)
+        first = stopped[0]
+        reason = (getattr(first, "__notes__", None) or [describe_error(first)])[-1]
+        raise RunStopped(
+            f"stopped: {reason}; no new debate was started ({left} not run, none of them "
+            "recorded); fix the cause and rerun with --resume",
+            finished,
+        )
+    return finished

@@ -138,7 +138,7 @@ class Said(str):
 
 
 class Quote(Frozen):
-    """One quote in a turn, checked against the hidden passage (see transcripts.evidence)."""
+    """One quote in a turn, checked against the hidden passage (see debate.quotes)."""
 
     text: str
     start: int = Field(description="offset of the opening tag in the turn's text")
@@ -193,12 +193,16 @@ class DebateSetup(Frozen):
         raise KeyError(f"no seat named {name!r}; seats are {[s.name for s in self.seats]}")
 
 
+TIE_TOLERANCE = 1e-9
+"""Probabilities this close count as equal (a parsed ``A=0.5, B=0.5`` is a tie)."""
+
+
 class Verdict(Frozen):
     """A judge's decision: a probability for each shown answer, and what it committed to.
 
     ``choice`` is the shown position the judge picked; when absent it is the unique argmax
-    of ``probabilities``. A verdict that did not parse, or an exact tie with no explicit
-    choice, has no choice and is counted wrong, never dropped.
+    of ``probabilities``. How a verdict is scored is one rule for every judge (``score``): a
+    tie on the highest probability scores 1/k, an unparsed verdict scores 0.
     """
 
     probabilities: list[float]
@@ -207,6 +211,14 @@ class Verdict(Frozen):
     raw: str = ""
     usage: Usage = Usage()
     request: dict[str, Any] | None = None
+    reasks: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "times the judge was asked again after a reply it could not read: 0 and parsed "
+            "means the first reply was a verdict (older transcripts: 0)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _valid(self) -> Verdict:
@@ -228,6 +240,26 @@ class Verdict(Frozen):
         best = max(self.probabilities)
         winners = [i for i, p in enumerate(self.probabilities) if p == best]
         return winners[0] if len(winners) == 1 else None
+
+    @property
+    def tied(self) -> list[int]:
+        """The positions sharing the highest probability, when more than one does."""
+        if not self.parsed:
+            return []
+        best = max(self.probabilities)
+        top = [i for i, p in enumerate(self.probabilities) if abs(p - best) <= TIE_TOLERANCE]
+        return top if len(top) > 1 else []
+
+    def score(self, correct_position: int) -> float:
+        """The one scoring rule for every judge (simulated, model, human): 1 for the correct
+        answer, 0 for a wrong one or an unparsed verdict, and for a tie on the highest
+        probability among k answers 1/k if the correct one is among them, whatever the judge
+        committed to (the expected score of a fair pick, without its noise)."""
+        if not self.parsed:
+            return 0.0
+        if self.tied:
+            return 1.0 / len(self.tied) if correct_position in self.tied else 0.0
+        return 1.0 if self.decision == correct_position else 0.0
 
     @classmethod
     def unparsed(cls, n_answers: int, raw: str, **extra: Any) -> Verdict:
@@ -306,3 +338,27 @@ class Transcript(BaseModel):
     started_at: float
     finished_at: float
     usage: Usage = Usage()
+
+    @property
+    def usable(self) -> bool:
+        """Whether the debate ended in a parsed verdict (no error)."""
+        return self.error is None and self.verdict is not None and self.verdict.parsed
+
+    @property
+    def score(self) -> float:
+        """The debate's score under ``Verdict.score``; a failed debate scores 0."""
+        if not self.usable or self.verdict is None:
+            return 0.0
+        return self.verdict.score(self.setup.correct_position)
+
+    @property
+    def tie(self) -> bool:
+        return self.usable and self.verdict is not None and bool(self.verdict.tied)
+
+    @property
+    def p_scored(self) -> float:
+        """The probability on the correct answer as every probability metric counts it: a
+        failed debate or unparsed verdict puts 0 on it, just as accuracy counts it wrong."""
+        if not self.usable or self.verdict is None:
+            return 0.0
+        return self.verdict.probabilities[self.setup.correct_position]

@@ -14,9 +14,11 @@ from debate.engine import DebateJob
 from debate.errors import ConfigError
 from debate.imports import import_target
 from debate.models import Backend, FunctionBackend, Model
+from debate.positions import answer_orders, order_label
 from debate.prompts import PromptSet
 from debate.protocol import Protocol, build_protocol
-from debate.roles import Debater, Judge
+from debate.quotes import EvidencePolicy
+from debate.roles import Debater, Judge, QuestioningJudge
 from debate.seeds import derive_seed
 from debate.types import Question
 from evals.config import (
@@ -24,6 +26,7 @@ from evals.config import (
     AnyBackend,
     AnyDebater,
     AnyJudge,
+    CustomRoleSpec,
     EvalConfig,
     HumanJudgeSpec,
     LocalBackendSpec,
@@ -35,7 +38,6 @@ from evals.config import (
 )
 from judges.model_judge import ModelJudge
 from judges.simulated import SimulatedJudge
-from transcripts.evidence import EvidencePolicy
 
 
 def build_backend(spec: AnyBackend) -> Backend:
@@ -49,6 +51,7 @@ def build_backend(spec: AnyBackend) -> Backend:
             max_connections=spec.max_connections,
             logprobs=spec.logprobs,
             max_tokens_param=spec.max_tokens_param,
+            extra_body=spec.extra_body,
         )
     if isinstance(spec, AnthropicBackendSpec):
         from debate.models.anthropic_backend import AnthropicBackend
@@ -58,6 +61,7 @@ def build_backend(spec: AnyBackend) -> Backend:
             api_key_env=spec.api_key_env,
             max_connections=spec.max_connections,
             sampling_in_body=spec.sampling_in_body,
+            extra_body=spec.extra_body,
         )
     if isinstance(spec, LocalBackendSpec):
         from debate.models.local import LocalBackend, LocalModelSettings
@@ -74,6 +78,26 @@ def build_model(spec: ModelRoleSpec) -> Model:
     return Model(build_backend(spec.backend), spec.model, name=spec.name)
 
 
+def build_custom(spec: CustomRoleSpec, role: type[Debater] | type[Judge]) -> Any:
+    """A user's role class by import path, built as ``Class(**settings)`` and checked to
+    have the role's methods; any failure is one line naming the class."""
+    target = import_target(spec.kind)
+    what = role.__name__.lower()
+    if not callable(target):
+        raise ConfigError(f"{what} kind {spec.kind!r} is not a class or factory")
+    try:
+        built = target(**spec.settings)
+    except (TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        reason = " ".join(str(exc).split())
+        raise ConfigError(f"cannot build {what} {spec.kind!r}: {reason}") from None
+    if not isinstance(built, role):
+        raise ConfigError(
+            f"{what} kind {spec.kind!r} built a {type(built).__name__}, which lacks the "
+            f"{what} methods (async __call__(view) and describe())"
+        )
+    return built
+
+
 def build_debater(
     spec: AnyDebater, prompts: PromptSet, evidence: EvidencePolicy | None = None
 ) -> Debater:
@@ -84,6 +108,9 @@ def build_debater(
         return BestOfNDebater(base, spec.best_of, ModelJudge(ranker, prompts), evidence)
     if isinstance(spec, ModelRoleSpec):
         return ModelDebater(build_model(spec), prompts)
+    if isinstance(spec, CustomRoleSpec):
+        debater: Debater = build_custom(spec, Debater)
+        return debater
     return EvidenceDebater()
 
 
@@ -92,6 +119,8 @@ def judge_name(spec: AnyJudge) -> str:
         return f"human:{spec.id}"
     if isinstance(spec, ModelRoleSpec):
         return spec.name or spec.model.model
+    if isinstance(spec, CustomRoleSpec):
+        return spec.name or spec.kind
     return spec.name
 
 
@@ -101,6 +130,9 @@ def build_judge(spec: AnyJudge, prompts: PromptSet) -> Judge:
     if isinstance(spec, HumanJudgeSpec):
         # A person needs the terminal to themselves, one debate at a time, watching it run.
         raise ConfigError(f"judge human:{spec.id} judges with `debate judge --live`, not here")
+    if isinstance(spec, CustomRoleSpec):
+        judge: Judge = build_custom(spec, Judge)
+        return judge
     if isinstance(spec, ModelJudgeSpec):
         return ModelJudge(
             build_model(spec),
@@ -138,13 +170,44 @@ def eval_cells(
     return cells
 
 
+def _check_role(role: object, question: Question) -> None:
+    check = getattr(role, "check_question", None)  # optional: roles tied to one domain
+    if callable(check):
+        check(question)
+
+
+def check_compatible(
+    cells: list[tuple[dict[str, Any], Protocol, AnyJudge]],
+    questions: list[Question],
+    debater: Debater,
+    judges: Mapping[str, Judge],
+) -> None:
+    """Every compatibility rule, checked once when a run is built (before anything is
+    written): the judge kind each protocol needs, answer counts against each question's
+    options, and the domain each protocol and role plays (``check_question``)."""
+    for _, protocol, judge_spec in cells:
+        judge = judges[judge_name(judge_spec)]
+        if protocol.needs_questioning_judge() and not isinstance(judge, QuestioningJudge):
+            raise ConfigError(
+                f"protocol {protocol.name!r} needs a judge that asks questions (a model or "
+                f"human judge); judge {judge_name(judge_spec)!r} "
+                f"({type(judge).__name__}) cannot"
+            )
+        for question in questions:
+            protocol.check_question(question)
+            if protocol.has_debaters():
+                _check_role(debater, question)
+            _check_role(judge, question)
+
+
 def build_jobs(
     config: EvalConfig,
     questions: list[Question],
     make_protocol: Callable[[str, dict[str, Any]], Protocol] = build_protocol,
     judges: Mapping[str, Judge] | None = None,
 ) -> list[DebateJob]:
-    """Every protocol x judge cell over every question (x both answer orders).
+    """Every protocol x judge cell over every question, in each answer order of
+    ``config.position_swap`` (the orders of a question show the same answers).
 
     ``judges`` gives ready-made judges by name, used instead of building them from the
     config (a human judge whose screen the caller also uses to watch the debates).
@@ -157,15 +220,23 @@ def build_jobs(
     built = {
         judge_name(j): given.get(judge_name(j)) or build_judge(j, prompts) for j in config.judges
     }
-    swaps: list[bool | None] = [False, True] if config.position_swap == "both" else [None]
+    cells = eval_cells(config, make_protocol)
+    check_compatible(cells, questions, debater, built)
     jobs: list[DebateJob] = []
-    for cell, protocol, judge_spec in eval_cells(config, make_protocol):
+    for cell, protocol, judge_spec in cells:
         cell_id = _cell_id(cell)
         for question in questions:
-            for swap in swaps:
+            shown_n = min(protocol.n_answers, len(question.options))
+            n_orders = 1 if config.position_swap == "random" else shown_n
+            for index in range(n_orders):
+                tag = order_label(config.position_swap, index, n_orders)
                 # The answer order is hashed, not spelled out: judges are handed the id.
-                order = hashlib.sha256(f"{cell_id}|{question.id}|{swap}".encode()).hexdigest()
+                order = hashlib.sha256(f"{cell_id}|{question.id}|{tag}".encode()).hexdigest()
                 debate_id = f"{cell_id}:{question.id}:{order[:8]}"
+                seed = derive_seed(config.seed, debate_id)
+                shown = answer_orders(
+                    question, protocol.n_answers, config.seed, config.position_swap, seed
+                )[index]
                 jobs.append(
                     DebateJob(
                         debate_id=debate_id,
@@ -173,8 +244,8 @@ def build_jobs(
                         protocol=protocol,
                         debaters=debater,
                         judge=built[judge_name(judge_spec)],
-                        seed=derive_seed(config.seed, debate_id),
-                        swap=swap,
+                        seed=seed,
+                        shown=tuple(shown),
                         cell=cell,
                         evidence=config.evidence,
                     )

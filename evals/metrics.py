@@ -28,6 +28,54 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     return (float(ci.low), float(ci.high))
 
 
+def clustered_interval(
+    scores: Sequence[float], clusters: Sequence[str], confidence: float = 0.95
+) -> tuple[float, float]:
+    """Wilson interval for a mean score whose samples come in clusters (the answer orders of
+    one question are not independent samples).
+
+    The variance is the cluster-robust one (sums of residuals per cluster, squared); the
+    Wilson interval is then taken at the effective sample size that variance implies,
+    ``n_eff = p(1-p) / var``, capped at ``n`` (clustering never buys precision). With one
+    sample per cluster and 0/1 scores this is exactly ``wilson_interval``; scores may be
+    fractional (a tie scores 1/k).
+    """
+    if len(scores) != len(clusters):
+        raise ValueError(f"scores and clusters differ in length: {len(scores)} != {len(clusters)}")
+    n = len(scores)
+    if n == 0:
+        return (math.nan, math.nan)
+    p = sum(scores) / n
+    sums: dict[str, float] = {}
+    for score, cluster in zip(scores, clusters, strict=True):
+        sums[cluster] = sums.get(cluster, 0.0) + (score - p)
+    variance = sum(r * r for r in sums.values()) / n**2
+    n_eff = float(n) if variance <= 0 else min(float(n), p * (1 - p) / variance)
+    if n_eff <= 0:  # p is 0 or 1 with spread from fractional scores: no shrinkage to use
+        n_eff = float(n)
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence / 2))
+    denom = 1 + z * z / n_eff
+    centre = (p + z * z / (2 * n_eff)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / n_eff + z * z / (4 * n_eff * n_eff))
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def position_consistency(picks: Sequence[Sequence[int | None]]) -> float | None:
+    """Share of questions whose answer orders all got the same answer picked.
+
+    ``picks`` holds, per question judged in two or more orders, the option index picked in
+    each (None: no decision, a tie, an error); a question counts as consistent only if every
+    order picked, and picked the same option. None when no question has two orders.
+    """
+    multi = [p for p in picks if len(p) >= 2]
+    if not multi:
+        return None
+    same = sum(1 for p in multi if p[0] is not None and all(x == p[0] for x in p))
+    return same / len(multi)
+
+
 def brier_score(p_correct: Sequence[float]) -> float:
     """Binary Brier score of the probability put on the correct answer: mean((1 - p)^2).
 

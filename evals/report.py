@@ -16,7 +16,16 @@ from rich.table import Table
 
 from evals.results import CellResult
 
-_METRIC_HEADERS = ("n", "accuracy", "95% CI", "parse failures", "errors")
+_METRIC_HEADERS = (
+    "n",
+    "accuracy",
+    "95% CI",
+    "ties",
+    "same pick both orders",
+    "parsed 1st try",
+    "parse failures",
+    "errors",
+)
 _MD_SPECIAL = "\\`*_[]<>|$"
 
 
@@ -33,7 +42,17 @@ def _num(x: float) -> str:
 
 def _metric_cells(r: CellResult) -> list[str]:
     ci = "n/a" if math.isnan(r.ci_low) else f"[{r.ci_low:.3f}, {r.ci_high:.3f}]"
-    return [str(r.n), _num(r.accuracy), ci, str(r.parse_failures), str(r.errors)]
+    consistency = "" if r.position_consistency is None else _num(r.position_consistency)
+    return [
+        str(r.n),
+        _num(r.accuracy),
+        ci,
+        str(r.ties),
+        consistency,
+        str(r.parsed_first_try),
+        str(r.parse_failures),
+        str(r.errors),
+    ]
 
 
 def _value(cell: dict[str, Any], key: str) -> str:
@@ -115,7 +134,7 @@ def plot_accuracy(path: Path, results: Sequence[CellResult], *, chance: float = 
     ax.set_yticks(y, ticks, fontsize=8)
     ax.set_ylim(len(results) - 0.4, -0.6)  # first cell on top
     ax.set_xlim(0.0, 1.0)
-    ax.set_xlabel("judge accuracy (95% Wilson CI)")
+    ax.set_xlabel("judge accuracy (95% Wilson CI, clustered by question)")
     ax.set_title(_no_mathtext(subtitle), fontsize=9)
     fig.legend(loc="outside lower right", fontsize=8)
     fig.savefig(path, dpi=120)
@@ -145,8 +164,13 @@ def write_report(
         parts += [
             _markdown_table(results),
             "",
-            "Parse failures and errors count as wrong answers: they are included in n, "
-            "never dropped. Intervals are 95% Wilson score intervals.",
+            "One scoring rule for every judge and metric: parse failures and errors count as "
+            "wrong answers (score 0, probability 0 on the correct answer), included in n and "
+            "never dropped; a tie on the top probability among k answers scores 1/k. Intervals "
+            "are 95% Wilson score intervals clustered by question (the answer orders of one "
+            "question are not independent). 'same pick both orders': the share of questions "
+            "whose answer orders all got the same answer picked; 'parsed 1st try': verdicts "
+            "that parsed without a re-ask.",
             "",
             "![Accuracy per cell](plots/accuracy.png)",
         ]

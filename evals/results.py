@@ -1,8 +1,11 @@
 """Per-cell aggregation of transcripts, and the results files a run leaves behind.
 
 A cell is one combination of eval parameters (protocol, judge, rounds, ...). Every debate
-counts in its cell: failures are scored wrong rather than dropped, because silently dropping
-them would flatter whichever setting fails most.
+counts in its cell, in every metric, under one rule (``Transcript.score``/``p_scored``): a
+failed debate or an unparsed verdict is wrong (score 0, probability 0 on the correct answer)
+rather than dropped, because dropping them would flatter whichever setting fails most; a
+tie among k answers scores 1/k. Intervals are clustered by question, since the answer orders
+of one question are not independent samples.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from debate.types import Transcript
-from evals.metrics import brier_score, wilson_interval
+from evals.metrics import brier_score, clustered_interval, position_consistency
 
 METRIC_COLUMNS = (
     "n",
@@ -28,10 +31,13 @@ METRIC_COLUMNS = (
     "ci_low",
     "ci_high",
     "correct",
+    "ties",
+    "parsed_first_try",
     "parse_failures",
     "errors",
     "mean_p_correct",
     "brier",
+    "position_consistency",
     "cost_usd",
 )
 """Metric columns of a results row, in order, after the cell parameters."""
@@ -43,7 +49,9 @@ class CellResult(BaseModel):
     cell: dict[str, Any]
     n: int
     correct: int
+    """Debates decided for the correct answer (ties not included)."""
     accuracy: float
+    """Mean score: correct debates plus 1/k for each k-way tie that includes the truth."""
     ci_low: float
     ci_high: float
     parse_failures: int
@@ -51,6 +59,13 @@ class CellResult(BaseModel):
     mean_p_correct: float | None
     brier: float | None
     cost_usd: float
+    ties: int = 0
+    parsed_first_try: int = 0
+    """Verdicts that parsed without a re-ask (a judge that needs re-asks is fragile)."""
+    questions: int = 0
+    position_consistency: float | None = None
+    """Share of questions run in several answer orders whose orders all picked the same
+    answer (None: no question was run in two orders)."""
 
     def row(self) -> dict[str, Any]:
         """Flat row: cell parameters first, then metrics.
@@ -71,30 +86,44 @@ def _group_key(cell: dict[str, Any]) -> str:
     return json.dumps(cell, sort_keys=True, default=repr)
 
 
+def _picked_option(t: Transcript) -> int | None:
+    """The option index the judge picked, or None (failure, unparsed, tie)."""
+    if not t.usable or t.tie or t.verdict is None or t.verdict.decision is None:
+        return None
+    return t.setup.shown[t.verdict.decision]
+
+
 def _cell_result(cell: dict[str, Any], transcripts: list[Transcript]) -> CellResult:
     n = len(transcripts)
-    # Defensive: an error or an unparsed verdict is wrong even if `correct` says otherwise.
-    correct = sum(
-        1
-        for t in transcripts
-        if t.correct and t.error is None and t.verdict is not None and t.verdict.parsed
-    )
-    parse_failures = sum(1 for t in transcripts if t.verdict is not None and not t.verdict.parsed)
-    errors = sum(1 for t in transcripts if t.error is not None)
-    probs = [t.p_correct for t in transcripts if t.p_correct is not None]
-    low, high = wilson_interval(correct, n)
+    scores = [t.score for t in transcripts]
+    clusters = [t.setup.question.id for t in transcripts]
+    picks: dict[str, list[int | None]] = {}
+    for t in transcripts:
+        picks.setdefault(t.setup.question.id, []).append(_picked_option(t))
+    probs = [t.p_scored for t in transcripts]
+    low, high = clustered_interval(scores, clusters)
     return CellResult(
         cell=cell,
         n=n,
-        correct=correct,
-        accuracy=correct / n if n else math.nan,
+        correct=sum(1 for t in transcripts if t.score == 1.0),
+        accuracy=sum(scores) / n if n else math.nan,
         ci_low=low,
         ci_high=high,
-        parse_failures=parse_failures,
-        errors=errors,
-        mean_p_correct=sum(probs) / len(probs) if probs else None,
-        brier=brier_score(probs) if probs else None,
+        parse_failures=sum(
+            1 for t in transcripts if t.verdict is not None and not t.verdict.parsed
+        ),
+        errors=sum(1 for t in transcripts if t.error is not None),
+        mean_p_correct=sum(probs) / n if n else None,
+        brier=brier_score(probs) if n else None,
         cost_usd=sum(t.usage.cost_usd for t in transcripts),
+        ties=sum(1 for t in transcripts if t.tie),
+        parsed_first_try=sum(
+            1
+            for t in transcripts
+            if t.verdict is not None and t.verdict.parsed and not t.verdict.reasks
+        ),
+        questions=len(picks),
+        position_consistency=position_consistency(list(picks.values())),
     )
 
 

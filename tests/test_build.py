@@ -19,8 +19,10 @@ def test_debate_ids_are_stable_unique_and_do_not_encode_the_answer_order() -> No
     again = build_jobs(config, load_questions(config.dataset))
     assert [j.debate_id for j in jobs] == [j.debate_id for j in again]
     assert len({j.debate_id for j in jobs}) == len(jobs) == 100
-    suffixes = {j.swap: set() for j in jobs}  # type: dict[bool | None, set[str]]
+    correct_first: dict[bool, set[str]] = {True: set(), False: set()}
     for job in jobs:
-        suffixes[job.swap].add(job.debate_id.rsplit(":", 1)[1])
-    assert not suffixes[False] & suffixes[True]
-    assert len(suffixes[False]) == 50, "the order part varies with the question, not the swap"
+        assert job.shown is not None
+        first = job.shown[0] == job.question.correct_index
+        correct_first[first].add(job.debate_id.rsplit(":", 1)[1])
+    assert not correct_first[False] & correct_first[True]
+    assert len(correct_first[False]) == 50, "the order part varies with the question"

@@ -43,7 +43,7 @@ def make_transcript(
     elif not parsed:
         verdict = Verdict.unparsed(2, raw="???")
     else:
-        p = 0.9 if correct else 0.1
+        p = p_correct if p_correct is not None else (0.9 if correct else 0.1)
         verdict = Verdict(probabilities=[p, 1 - p])
     return Transcript(
         debate_id=f"d{id(cell)}",
@@ -132,9 +132,9 @@ def test_summarize_groups_and_counts_failures_as_wrong() -> None:
     assert (ra.n, ra.correct, ra.parse_failures, ra.errors) == (4, 1, 1, 1)
     assert ra.accuracy == 0.25
     assert (ra.ci_low, ra.ci_high) == pytest.approx(wilson_interval(1, 4))
-    # Error has no p_correct; the unparsed verdict's 0.5 counts.
-    assert ra.mean_p_correct == pytest.approx((0.8 + 0.4 + 0.5) / 3)
-    assert ra.brier == pytest.approx((0.2**2 + 0.6**2 + 0.5**2) / 3)
+    # One rule for every metric: the error and the unparsed verdict put 0 on the truth.
+    assert ra.mean_p_correct == pytest.approx((0.8 + 0.4 + 0 + 0) / 4)
+    assert ra.brier == pytest.approx((0.2**2 + 0.6**2 + 1 + 1) / 4)
 
     by_judge = summarize(transcripts, by=["judge"])
     assert len(by_judge) == 1 and by_judge[0].cell == {"judge": "weak"}
@@ -150,7 +150,7 @@ def test_summarize_never_trusts_correct_on_failure() -> None:
         ]
     )
     assert results[0].correct == 0 and results[0].n == 2
-    assert results[0].mean_p_correct is None and results[0].brier is None
+    assert results[0].mean_p_correct == 0.0 and results[0].brier == 1.0
 
 
 # --- files and report ------------------------------------------------------------------
@@ -177,10 +177,13 @@ def test_row_column_order() -> None:
         "ci_low",
         "ci_high",
         "correct",
+        "ties",
+        "parsed_first_try",
         "parse_failures",
         "errors",
         "mean_p_correct",
         "brier",
+        "position_consistency",
         "cost_usd",
     ]
 

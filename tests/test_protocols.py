@@ -338,10 +338,11 @@ def test_choose_shown_swap_false_puts_correct_first_and_true_last() -> None:
 
 
 def test_choose_shown_with_four_options_shows_two_including_correct() -> None:
-    q = question(n_options=4, correct_index=2)
     distractors_seen: set[int] = set()
     orders_seen: set[int] = set()
     for seed in range(200):
+        # The distractor depends on the question (so a swapped pair shows the same one).
+        q = question(n_options=4, correct_index=2).model_copy(update={"id": f"q{seed}"})
         for swap in (False, True, None):
             shown = choose_shown(q, 2, random.Random(seed), swap=swap)
             assert len(shown) == 2
@@ -461,5 +462,5 @@ async def test_failing_simultaneous_speaker_cancels_the_other() -> None:
         SimulatedJudge(),
         seed=0,
     )
-    assert transcript.error == "RuntimeError: boom"
+    assert transcript.error == "debater_A: RuntimeError: boom"
     assert cancelled == ["debater_B"]

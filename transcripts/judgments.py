@@ -100,7 +100,7 @@ def rejudged(transcript: Transcript, judgment: Judgment) -> Transcript:
             "cell": {**base, "judge": judgment.judge.name},
             "judge": judgment.judge,
             "verdict": verdict,
-            "correct": verdict.decision == correct_pos,
+            "correct": verdict.score(correct_pos) == 1.0,
             "p_correct": verdict.probabilities[correct_pos],
             "error": None,
             "usage": sum((t.usage for t in transcript.turns), Usage()) + verdict.usage,
