@@ -46,12 +46,30 @@ MaxCostOption = Annotated[
     float | None,
     typer.Option("--max-cost", min=0, help="USD: start no new debate once this is spent"),
 ]
+RetryFailedOption = Annotated[
+    bool,
+    typer.Option(
+        "--retry-failed",
+        help="with --resume (implied): rerun the debates stored as failures, replacing them",
+    ),
+]
 
 
-def _fail(message: str) -> NoReturn:
+def _line(message: str) -> str:
+    """One terminal-safe line: text from files or models may hold control characters."""
+    from transcripts.safe import safe_text
+
+    return safe_text(" ".join(message.split()), multiline=False)
+
+
+def _fail(message: str, status: int = 2) -> NoReturn:
     """Plain print, not rich: a rich console would wrap a long path across lines."""
-    print(f"error: {' '.join(message.split())}", file=sys.stderr)
-    raise typer.Exit(2)
+    print(f"error: {_line(message)}", file=sys.stderr)
+    raise typer.Exit(status)
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {_line(message)}", file=sys.stderr)
 
 
 def one_line_errors(fn: F) -> F:
@@ -77,6 +95,7 @@ def _run(
     data_dir: Path | None,
     dry_run: bool = False,
     max_cost: float | None = None,
+    retry_failed: bool = False,
 ) -> None:
     """Run an eval or a sweep: the one place that dispatches on the kind of config."""
     from debate.progress import progress_for
@@ -86,15 +105,19 @@ def _run(
     from evals.sweep.grid import SweepConfig
 
     if isinstance(config, SweepConfig):
-        if dry_run or max_cost is not None:
-            raise DebateError("--dry-run and --max-cost apply to evals of debates, not sweeps")
+        if dry_run or max_cost is not None or retry_failed:
+            raise DebateError(
+                "--dry-run, --max-cost and --retry-failed apply to evals of debates, not sweeps"
+            )
         _run_sweep(config, out, resume)
         return
     from evals.mnist.config import MnistDebateConfig
 
     if isinstance(config, MnistDebateConfig):
-        if dry_run or max_cost is not None:
-            raise DebateError("--dry-run and --max-cost do not apply to the MNIST preset")
+        if dry_run or max_cost is not None or retry_failed:
+            raise DebateError(
+                "--dry-run, --max-cost and --retry-failed do not apply to the MNIST preset"
+            )
         from debate.commands.mnist import run_mnist_preset
 
         run_mnist_preset(config, out, resume, data_dir)
@@ -106,10 +129,11 @@ def _run(
     outcome = run_eval(
         config,
         out,
-        resume=resume,
+        resume=resume or retry_failed,
         progress=progress_for(err_console),
         data_root=data_dir,
         max_cost_usd=max_cost,
+        retry_failed=retry_failed,
     )
     console.print(results_table(outcome.results, config.name))
     console.print(
@@ -127,6 +151,17 @@ def _run(
             highlight=False,
         )
     console.print(f"run directory: {outcome.run_dir}", markup=False, highlight=False)
+    if outcome.ran and outcome.failed == outcome.ran:
+        _fail(
+            f"all {outcome.ran} debates failed (first: {outcome.first_error}); they are "
+            "stored as failures: fix the cause and rerun with --retry-failed",
+            status=1,
+        )
+    if outcome.failed:
+        _warn(
+            f"{outcome.failed} of {outcome.ran} debates failed (first: {outcome.first_error}); "
+            "they count as wrong; rerun them with --retry-failed"
+        )
 
 
 def _dry_run(config: EvalConfig, run_dir: Path | None, data_dir: Path | None) -> None:
@@ -175,6 +210,7 @@ def run(
     data_dir: DataDirOption = None,
     dry_run: DryRunOption = False,
     max_cost: MaxCostOption = None,
+    retry_failed: RetryFailedOption = False,
 ) -> None:
     """Run the eval or sweep described by a config file."""
     from evals.sweep.grid import load_any_config
@@ -188,6 +224,7 @@ def run(
         data_dir,
         dry_run,
         max_cost,
+        retry_failed,
     )
 
 
@@ -201,13 +238,14 @@ def eval_(
     data_dir: DataDirOption = None,
     dry_run: DryRunOption = False,
     max_cost: MaxCostOption = None,
+    retry_failed: RetryFailedOption = False,
 ) -> None:
     """Run a named preset eval (or sweep, e.g. judge-error-depth)."""
     from evals.presets import load_preset
 
     config = load_preset(preset, quick=quick)
     out = out or _default_out(preset)
-    _run(preset, config, out, resume, data_dir, dry_run, max_cost)
+    _run(preset, config, out, resume, data_dir, dry_run, max_cost, retry_failed)
 
 
 @app.command()
@@ -215,7 +253,7 @@ def eval_(
 def show(
     source: Annotated[Path, typer.Argument(help="transcripts file or run directory")],
     debate_id: Annotated[str | None, typer.Option("--id", help="show only this debate")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="show at most N debates")] = 5,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="show at most N debates")] = 5,
 ) -> None:
     """Render stored transcripts (model text shown literally)."""
     from rich.rule import Rule
@@ -223,7 +261,7 @@ def show(
     from transcripts.render import render_transcript
     from transcripts.store import load_transcripts
 
-    transcripts = load_transcripts(source)
+    transcripts = load_transcripts(source, on_skip=_warn)
     if debate_id is not None:
         transcripts = [t for t in transcripts if t.debate_id == debate_id]
         if not transcripts:
@@ -259,7 +297,7 @@ def report(run_dir: Annotated[Path, typer.Argument(help="run directory")]) -> No
 
         console.print(mnist_table(write_mnist_outputs(run_dir, mnist), mnist))
     else:
-        console.print(results_table(write_outputs(run_dir), str(run_dir)))
+        console.print(results_table(write_outputs(run_dir, on_skip=_warn), str(run_dir)))
     console.print(f"report: {run_dir / 'report.md'}", markup=False, highlight=False)
 
 
@@ -272,10 +310,25 @@ COMMAND_MODULES: tuple[str, ...] = (
 ``debate --help`` stays fast and a feature's heavy imports load only when it is used)."""
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
+    """Run the CLI; the command-line library's own errors (unknown option, bad value) are
+    one line too, naming the command and where to find its help."""
     for name in COMMAND_MODULES:
         importlib.import_module(name)
-    app()
+    try:
+        status = app(args=args, prog_name="debate", standalone_mode=False)
+    except typer.TyperException as exc:
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            print(ctx.get_help())  # `debate` alone: the help, as before
+            sys.exit(0)
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        print(f"error: {_line(exc.format_message())}{where}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ class DataError(DebateError):
     """A data or transcript file is missing, unreadable or malformed."""
 
 
-class StopsRun(Exception):  # noqa: N818 - a marker mixed into errors, not raised alone
+class StopsRun(Exception):
     """Marks an error that every later debate would hit too (a rejected API key): the batch
     runner stops scheduling new debates at once and reports it in one line."""
 

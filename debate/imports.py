@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from typing import Any
 
 from debate.errors import ConfigError
 
 
 def import_target(target: str) -> Any:
-    """The object named by ``module:attribute``, with a one-line error if it is not there."""
+    """The object named by ``module:attribute`` (dots allowed in both), with a one-line error
+    if it is not there.
+
+    The working directory is importable, as it is for ``python -m``: the ``debate`` command
+    would otherwise not find a ``my_judges.py`` beside the config without ``PYTHONPATH``.
+    It is searched after installed packages, so a local file cannot shadow one of them.
+    """
     module_name, sep, attr = target.partition(":")
     if not sep or not module_name or not attr:
         raise ConfigError(f"target {target!r} must look like 'module:attribute'")
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)
     try:
-        return getattr(importlib.import_module(module_name), attr)
+        found: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            found = getattr(found, part)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"cannot import {target!r}: {exc}") from None
+    except Exception as exc:  # the user's module raised while importing
+        reason = " ".join(str(exc).split())
+        raise ConfigError(
+            f"importing {module_name!r} for {target!r} failed: {type(exc).__name__}: {reason}"
+        ) from None
+    return found

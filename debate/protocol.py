@@ -53,6 +53,11 @@ class Round(BaseModel):
         return self.kind == "judge_question"
 
 
+MAX_ROUNDS = 100
+"""Upper bound on any protocol's rounds: far above any debate studied, low enough that a
+typo (``rounds = 1e9``) is refused at once instead of running until killed."""
+
+
 def round_label(index: int, total: int) -> str:
     """Conventional labels: opening, rebuttal..., closing."""
     if index == 0:
@@ -76,6 +81,20 @@ class Protocol(BaseModel):
     @abstractmethod
     def schedule(self) -> list[Round]:
         """The rounds, in order."""
+
+    def check_question(self, question: Question) -> None:
+        """Raise ``ConfigError`` (one line, naming the question) if this protocol cannot run
+        ``question``. Called for every question when a run is built, before anything is
+        written, so a mismatch of protocol and dataset never surfaces mid-run."""
+        if len(question.options) < self.n_answers:
+            raise ConfigError(
+                f"protocol {self.name!r} shows {self.n_answers} answers but question "
+                f"{question.id!r} has only {len(question.options)} options"
+            )
+
+    def has_debaters(self) -> bool:
+        """Whether any round has a debater speak (the naive judge has none)."""
+        return any(r.speakers and not r.asks_judge for r in self.schedule())
 
     def needs_questioning_judge(self) -> bool:
         """Whether the schedule has judge questions (the judge must be a QuestioningJudge)."""
@@ -102,7 +121,9 @@ class DebateRounds(Protocol):
 
     round_kind: ClassVar[RoundKind]
 
-    rounds: int = Field(default=2, ge=1, description="rounds; every debater speaks once a round")
+    rounds: int = Field(
+        default=2, ge=1, le=MAX_ROUNDS, description="rounds; every debater speaks once a round"
+    )
 
     def seats(self, question: Question, shown: list[int], rng: random.Random) -> list[Seat]:
         return debater_seats(len(shown))

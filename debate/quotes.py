@@ -4,7 +4,9 @@ Debaters quote the passage as ``<quote>...</quote>``. Each quote is checked agai
 passage (normalised exact match, or a fuzzy match above a configurable threshold) and shown
 to judges as ``<v_quote>`` (verified) or ``<u_quote>`` (unverified). Marks are always computed
 here: a debater who writes ``<v_quote>`` itself gets its quote checked like any other, and a
-stray tag it writes is removed, so a "verified" mark cannot be forged.
+stray tag it writes is removed, so a "verified" mark cannot be forged. Stray tags are found
+after NFKC (fullwidth ``＜v_quote＞``) with format characters (zero-width, bidi) left out, so
+disguised ones are removed too. Human judges see marks drawn by ``transcripts.render``.
 """
 
 from __future__ import annotations
@@ -77,13 +79,33 @@ def find_quotes(
     return quotes
 
 
+def strip_stray_tags(text: str) -> str:
+    """``text`` without quote tags, also disguised ones: they are looked for in its NFKC form
+    (fullwidth or small ``＜``, ``＞``, ``＿``) with format characters (zero-width, bidi) left
+    out, and removed from the original text."""
+    folded: list[str] = []
+    owner: list[int] = []  # the index in ``text`` each folded character came from
+    for i, ch in enumerate(text):
+        if unicodedata.category(ch) != "Cf":
+            for part in unicodedata.normalize("NFKC", ch):
+                folded.append(part)
+                owner.append(i)
+    out, cursor = [], 0
+    for match in _STRAY.finditer("".join(folded)):
+        start, end = owner[match.start()], owner[match.end() - 1] + 1
+        out.append(text[cursor:start])
+        cursor = end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
 def mark_quotes(text: str, quotes: list[Quote]) -> str:
     """The text a judge sees: computed ``<v_quote>``/``<u_quote>`` marks, stray tags removed."""
     out, cursor = [], 0
     for quote in sorted(quotes, key=lambda q: q.start):
-        out.append(_STRAY.sub("", text[cursor : quote.start]))
+        out.append(strip_stray_tags(text[cursor : max(cursor, quote.start)]))
         tag = "v_quote" if quote.verified else "u_quote"
-        out.append(f"<{tag}>{_STRAY.sub('', quote.text)}</{tag}>")
-        cursor = quote.end
-    out.append(_STRAY.sub("", text[cursor:]))
+        out.append(f"<{tag}>{strip_stray_tags(quote.text)}</{tag}>")
+        cursor = max(cursor, quote.end)
+    out.append(strip_stray_tags(text[cursor:]))
     return "".join(out)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from debate.quotes import mark_quotes
 from debate.types import Turn, letter
-from transcripts.evidence import mark_quotes
 
 
 def seat_label(speaker: str, position: int | None) -> str:

@@ -47,7 +47,7 @@ def read_examples(path: Path) -> list[dict[str, Any]]:
         raise DataError(f"{path} is not a BIG-bench task: no 'examples' list")
     for number, example in enumerate(examples):
         scores = example.get("target_scores") if isinstance(example, dict) else None
-        if not isinstance(example.get("input"), str) or not isinstance(scores, dict):
+        if not isinstance(scores, dict) or not isinstance(example.get("input"), str):
             raise DataError(f"{path}: example {number} lacks 'input' or 'target_scores'")
         if sorted(scores.values()) != [0] * (len(scores) - 1) + [1] or len(scores) < 2:
             raise DataError(f"{path}: example {number} does not have exactly one correct answer")

@@ -12,14 +12,15 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from debate.domains.evidence import EvidenceSettings
 from debate.errors import ConfigError, validation_message
 from debate.models import ModelConfig
 from debate.models.local import LocalModelSettings
+from debate.positions import PositionMode
+from debate.quotes import EvidencePolicy
 from judges.errors import AnyErrorModel
-from transcripts.evidence import EvidencePolicy
 
 DEFAULT_DATA_DIR = Path("../shared/data")
 
@@ -32,7 +33,7 @@ class EvidenceDataset(Spec):
     """Generated known-truth questions (see ``debate.domains.evidence``)."""
 
     kind: Literal["evidence"] = "evidence"
-    n: int = Field(default=200, ge=1, description="number of questions")
+    n: int = Field(default=200, ge=1, le=1_000_000, description="number of questions")
     seed: int = Field(default=0, description="generator seed")
     settings: EvidenceSettings = EvidenceSettings()
 
@@ -103,12 +104,22 @@ class OpenAIBackendSpec(Spec):
         default=None, description="API root, e.g. http://127.0.0.1:8000/v1; None: OpenAI's"
     )
     api_key_env: str = Field(default="OPENAI_API_KEY", description="variable holding the key")
-    max_connections: int = Field(default=256, ge=1, description="HTTP connection pool size")
+    max_connections: int = Field(
+        default=256, ge=1, le=100_000, description="HTTP connection pool size"
+    )
     logprobs: bool = Field(
         default=True, description="the server returns token logprobs (judges then use them)"
     )
     max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = Field(
         default="max_tokens", description="request field for the output cap (newer models)"
+    )
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "extra fields sent in every request body, e.g. { top_k = 1, repeat_penalty = 1.0 } "
+            "to switch off a llama.cpp server's sampling defaults; recorded in transcripts and "
+            "part of the response-cache key; may not set fields the backend sends itself"
+        ),
     )
 
 
@@ -118,9 +129,19 @@ class AnthropicBackendSpec(Spec):
     kind: Literal["anthropic"] = "anthropic"
     base_url: str | None = Field(default=None, description="API root; None: Anthropic's")
     api_key_env: str = Field(default="ANTHROPIC_API_KEY", description="variable holding the key")
-    max_connections: int = Field(default=256, ge=1, description="HTTP connection pool size")
+    max_connections: int = Field(
+        default=256, ge=1, le=100_000, description="HTTP connection pool size"
+    )
     sampling_in_body: bool = Field(
         default=True, description="send temperature/top_p (off for models that refuse them)"
+    )
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "extra fields sent in every request body, e.g. { top_k = 1, repeat_penalty = 1.0 } "
+            "to switch off a llama.cpp server's sampling defaults; recorded in transcripts and "
+            "part of the response-cache key; may not set fields the backend sends itself"
+        ),
     )
 
 
@@ -154,7 +175,9 @@ class ModelRoleSpec(Spec):
 class ModelDebaterSpec(ModelRoleSpec):
     """A model debater; with ``best_of`` > 1, the best of N sampled speeches is kept."""
 
-    best_of: int = Field(default=1, ge=1, description="candidate speeches per turn (best-of-N)")
+    best_of: int = Field(
+        default=1, ge=1, le=64, description="candidate speeches per turn (best-of-N)"
+    )
     preference: ModelRoleSpec | None = Field(
         default=None,
         description="model judge that ranks best-of-N candidates; None: the debater's model",
@@ -167,16 +190,51 @@ class ModelJudgeSpec(ModelRoleSpec):
     probabilities: Literal["auto", "logprobs", "stated"] = Field(
         default="auto", description="'auto': logprobs where the backend offers them"
     )
-    max_reasks: int = Field(default=2, ge=0, description="re-asks after an unparseable reply")
+    max_reasks: int = Field(
+        default=2, ge=0, le=20, description="re-asks after an unparseable reply"
+    )
 
 
-AnyDebater = Annotated[SimulatedDebaterSpec | ModelDebaterSpec, Field(discriminator="kind")]
+class CustomRoleSpec(Spec):
+    """A user's own debater or judge class, by import path: built as ``Class(**settings)``.
+
+    The working directory is importable, so a ``my_judges.py`` beside the config works
+    without ``PYTHONPATH``; installed packages work as usual."""
+
+    kind: str = Field(
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", description="'package.module:Class'"
+    )
+    name: str | None = Field(default=None, description="label in results; default: the kind")
+    settings: dict[str, Any] = Field(default_factory=dict, description="the class's arguments")
+
+
+def _role_kind(value: Any) -> str | None:
+    kind = value.get("kind", "") if isinstance(value, dict) else getattr(value, "kind", None)
+    if isinstance(kind, str) and ":" in kind:
+        return "custom"
+    return kind if isinstance(kind, str) else None
+
+
+def _kind_discriminator(kinds: str) -> Discriminator:
+    return Discriminator(
+        _role_kind,
+        custom_error_type="unknown_kind",
+        custom_error_message=f"kind must be {kinds} or 'package.module:Class'",
+    )
+
+
+AnyDebater = Annotated[
+    Annotated[SimulatedDebaterSpec, Tag("simulated")]
+    | Annotated[ModelDebaterSpec, Tag("model")]
+    | Annotated[CustomRoleSpec, Tag("custom")],
+    _kind_discriminator("'simulated', 'model'"),
+]
 
 
 class SimulatedJudgeSpec(Spec):
     kind: Literal["simulated"] = "simulated"
     name: str = Field(default="simulated", description="label in results")
-    weight: float = Field(default=1.0, gt=0, description="sharpness of probabilities")
+    weight: float = Field(default=1.0, gt=0, le=1e6, description="sharpness of probabilities")
     errors: list[AnyErrorModel] = Field(default_factory=list, description="applied in order")
 
 
@@ -191,7 +249,11 @@ class HumanJudgeSpec(Spec):
 
 
 AnyJudge = Annotated[
-    SimulatedJudgeSpec | ModelJudgeSpec | HumanJudgeSpec, Field(discriminator="kind")
+    Annotated[SimulatedJudgeSpec, Tag("simulated")]
+    | Annotated[ModelJudgeSpec, Tag("model")]
+    | Annotated[HumanJudgeSpec, Tag("human")]
+    | Annotated[CustomRoleSpec, Tag("custom")],
+    _kind_discriminator("'simulated', 'model', 'human'"),
 ]
 
 
@@ -210,12 +272,19 @@ class EvalConfig(Spec):
             "a local model reads each hidden passage once); 'cell': one cell after another"
         ),
     )
-    position_swap: Literal["random", "both"] = Field(
-        default="both", description="'both' runs each question in both answer orders"
+    position_swap: PositionMode = Field(
+        default="both",
+        description=(
+            "'both' (= 'balanced'): each question in every rotation of its shown answers, so "
+            "every answer sits in every position once (two orders for two answers); "
+            "'random': one random order"
+        ),
     )
     seed: int = Field(default=0, description="base seed; each debate derives its own")
-    concurrency: int = Field(default=32, ge=1, description="debates run at once")
-    quick_questions: int = Field(default=20, ge=1, description="questions used with --quick")
+    concurrency: int = Field(default=32, ge=1, le=100_000, description="debates run at once")
+    quick_questions: int = Field(
+        default=20, ge=1, le=1_000_000, description="questions used with --quick"
+    )
     prompts: str | None = Field(default=None, description="TOML file overriding prompts")
     evidence: EvidencePolicy = Field(
         default_factory=EvidencePolicy, description="how quotes of hidden passages are checked"
@@ -232,18 +301,28 @@ class EvalConfig(Spec):
         return self.model_copy(update={"dataset": dataset, "name": f"{self.name} (quick)"})
 
 
+CONFIG_FORMATS = {".toml": "TOML", ".json": "JSON"}
+
+
 def read_config_data(path: Path | str) -> dict[str, Any]:
     """The raw mapping in a TOML or JSON config file; problems become one ConfigError line."""
     source = Path(path)
+    kind = CONFIG_FORMATS.get(source.suffix.lower())
+    if kind is None:
+        raise ConfigError(
+            f"config {source}: configs are TOML (.toml) or JSON (.json) files, "
+            f"not {source.suffix or 'files without a suffix'}"
+        )
     if not source.is_file():
         raise ConfigError(f"config file not found: {source}")
     try:
-        text = source.read_text()
-        data = json.loads(text) if source.suffix == ".json" else tomllib.loads(text)
+        text = source.read_bytes().decode("utf-8")
+        data = json.loads(text) if kind == "JSON" else tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config {source} is not valid UTF-8 (byte {exc.start + 1})") from None
     except (ValueError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(
-            f"config {source} is not valid {source.suffix[1:] or 'TOML'}: "
-            f"{str(exc).splitlines()[0]}"
+            f"config {source} is not valid {kind}: {str(exc).splitlines()[0]}"
         ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"config {source} must hold a table of settings")

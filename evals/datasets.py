@@ -20,6 +20,20 @@ from evals.config import (
 
 
 def load_questions(spec: AnyDataset, data_root: Path | str | None = None) -> list[Question]:
+    """The questions of a dataset spec; ids must be unique (they key debates and resume)."""
+    questions = _load(spec, data_root)
+    seen: dict[str, int] = {}
+    for number, question in enumerate(questions, start=1):
+        if question.id in seen:
+            raise DataError(
+                f"dataset {spec.kind}: question id {question.id!r} appears twice "
+                f"(questions {seen[question.id]} and {number}); ids must be unique"
+            )
+        seen[question.id] = number
+    return questions
+
+
+def _load(spec: AnyDataset, data_root: Path | str | None) -> list[Question]:
     if isinstance(spec, EvidenceDataset):
         return evidence_questions(spec.n, spec.seed, spec.settings)
     if isinstance(spec, MinuteMysteriesDataset | LogicalDeductionDataset):
@@ -38,8 +52,14 @@ def load_jsonl_questions(spec: JsonlDataset, data_root: Path | str | None = None
     if not path.is_file():
         raise DataError(f"data file not found: {path}")
     questions: list[Question] = []
-    with path.open() as handle:
-        for number, line in enumerate(handle, start=1):
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DataError(
+                    f"{path}:{number}: not valid UTF-8 (byte {exc.start + 1} of the line)"
+                ) from None
             if not line.strip():
                 continue
             try:

@@ -60,14 +60,18 @@ def render_summary(summary: JudgeSummary, judged: Sequence[Transcript]) -> Rende
         position = t.setup.correct_position
         answer = Text.assemble(
             (f"{letter(position)} ", f"bold {colour(position)}"),
-            literal(t.setup.answer_text(position)),
+            literal(t.setup.answer_text(position), multiline=False),
         )
         mark = Text("right", "bold green") if t.correct else Text("wrong", "bold red")
         debates.add_row(
-            str(i), literal(t.setup.question.text), answer, _pct(t.p_correct or 0.0), mark
+            str(i),
+            literal(t.setup.question.text, multiline=False),
+            answer,
+            _pct(t.p_correct or 0.0),
+            mark,
         )
     parts: list[RenderableType] = [
-        Text(f"Session summary for {summary.judge}", style="bold reverse"),
+        literal(f"Session summary for {summary.judge}", "bold reverse", multiline=False),
         head,
         bins,
         debates,

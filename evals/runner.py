@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from debate.engine import run_many
+from debate.engine import RunStopped, run_many
 from debate.progress import DebateObserver, ProgressReporter
 from debate.roles import Judge
 from evals.build import build_jobs, eval_cells
@@ -25,7 +25,7 @@ from evals.report import write_report
 from evals.results import CellResult, summarize, write_results
 from evals.rundir import CONFIG, TRANSCRIPTS, prepare_run_dir
 from transcripts.judgments import JUDGMENTS, JudgmentStore, rejudged_all
-from transcripts.store import JsonlStore, load_transcripts
+from transcripts.store import JsonlStore, read_transcripts, skipped_note
 
 
 @dataclass
@@ -40,6 +40,8 @@ class RunOutcome:
     """Debates left for a later ``--resume`` because ``max_cost_usd`` was reached."""
     cost_usd: float = 0.0
     """What the debates run by this call cost."""
+    first_error: str | None = None
+    """The error of the first debate of this call that failed."""
 
 
 def run_eval(
@@ -52,12 +54,16 @@ def run_eval(
     judges: Mapping[str, Judge] | None = None,
     observer: DebateObserver | None = None,
     max_cost_usd: float | None = None,
+    retry_failed: bool = False,
 ) -> RunOutcome:
     """Run every debate of ``config`` not yet stored in ``run_dir``, then write results.
 
     ``judges`` replaces the config's judges of those names by ready-made ones, and
     ``observer`` watches each debate as it runs (a human judging live does both).
-    Once ``max_cost_usd`` is spent no new debate starts (see ``run_many``).
+    Once ``max_cost_usd`` is spent no new debate starts (see ``run_many``). With
+    ``retry_failed`` (and ``resume``) the debates stored as failures run again, replacing
+    their records. A ``RunStopped`` (a rejected API key) is raised after the results of what
+    did run are written.
     """
     questions = load_questions(config.dataset, data_root)
     if max_cost_usd is not None:
@@ -65,21 +71,28 @@ def run_eval(
     jobs = build_jobs(config, questions, judges=judges)
     prepare_run_dir(run_dir, config, resume)
     store = JsonlStore(run_dir / TRANSCRIPTS)
-    pending = len(jobs) - len(store.ids() & {job.debate_id for job in jobs})
+    done = store.ids() - (store.failed_ids() if retry_failed else set())
+    pending = len(jobs) - len(done & {job.debate_id for job in jobs})
     start = time.perf_counter()
-    ran = asyncio.run(
-        closing(
-            jobs,
-            run_many(
+    try:
+        ran = asyncio.run(
+            closing(
                 jobs,
-                store=store,
-                concurrency=config.concurrency,
-                progress=progress,
-                observer=observer,
-                max_cost_usd=max_cost_usd,
-            ),
+                run_many(
+                    jobs,
+                    store=store,
+                    concurrency=config.concurrency,
+                    progress=progress,
+                    observer=observer,
+                    max_cost_usd=max_cost_usd,
+                    retry_failed=retry_failed,
+                ),
+            )
         )
-    )
+    except RunStopped:
+        if store.path.exists():
+            write_outputs(run_dir, config.name)
+        raise
     seconds = time.perf_counter() - start
     results = write_outputs(run_dir, config.name)
     return RunOutcome(
@@ -91,17 +104,32 @@ def run_eval(
         seconds=seconds,
         not_started=pending - len(ran),
         cost_usd=sum(t.usage.cost_usd for t in ran),
+        first_error=next((t.error for t in ran if t.error is not None), None),
     )
 
 
-def write_outputs(run_dir: Path, title: str | None = None) -> list[CellResult]:
+def write_outputs(
+    run_dir: Path, title: str | None = None, on_skip: Callable[[str], None] | None = None
+) -> list[CellResult]:
     """Recompute results, report and plots from the stored transcripts.
 
     Judgments given later on these debates (``judgments.jsonl``: ``debate judge``) count as
     verdicts in cells of their own, judge ``human:<id>``, exactly like a model judge's.
-    Cells follow the order of the run's config when it is known, else first appearance.
+    Cells follow the order of the run's config when it is known, else first appearance. A
+    run that has stored nothing yet (``--max-cost 0``) gets an empty report; unreadable
+    lines are skipped, counted in the report and passed to ``on_skip``.
     """
-    transcripts = load_transcripts(run_dir / TRANSCRIPTS)
+    path = run_dir / TRANSCRIPTS
+    bad_lines: list[int] = []
+    if path.exists() and path.read_bytes().strip():
+        target, loaded_transcripts = read_transcripts(path)
+        transcripts = loaded_transcripts.transcripts
+        bad_lines = loaded_transcripts.bad_lines
+        note = skipped_note(target, loaded_transcripts)
+        if note is not None and on_skip is not None:
+            on_skip(note)
+    else:
+        transcripts = []
     loaded = JudgmentStore(run_dir / JUDGMENTS).load()
     judgments = loaded.records
     rejudged, unmatched = rejudged_all(transcripts, judgments)
@@ -118,6 +146,8 @@ def write_outputs(run_dir: Path, title: str | None = None) -> list[CellResult]:
         meta[f"judgments ({JUDGMENTS})"] = len(rejudged)
     if unmatched:
         meta["judgments of debates not in this run (left out)"] = unmatched
+    if bad_lines:
+        meta[f"unreadable lines in {TRANSCRIPTS} (skipped)"] = len(bad_lines)
     if loaded.bad_lines:
         meta[f"unreadable lines in {JUDGMENTS} (skipped)"] = len(loaded.bad_lines)
     write_report(run_dir, results, title=title or run_dir.name, meta=meta)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from debate.domains.evidence import evidence_scores
+from debate.domains.evidence import evidence_scores, facts_of
+from debate.errors import ConfigError
 from debate.seeds import rng_for
-from debate.types import AgentInfo, JudgeView, Verdict
+from debate.types import AgentInfo, JudgeView, Question, Verdict
 from judges.errors import Decision, ErrorModel, apply_errors
 
 Scorer = Callable[[JudgeView], list[float]]
@@ -39,6 +40,15 @@ class SimulatedJudge:
             name=self.name,
             settings={"weight": self.weight, "errors": [e.model_dump() for e in self.errors]},
         )
+
+    def check_question(self, question: Question) -> None:
+        """With the evidence scorer it weighs cited facts: a question with none to cite
+        would make every verdict a tie, which is a mistake of configuration, not a result."""
+        if self.scorer is evidence_scores and not facts_of(question):
+            raise ConfigError(
+                f"the simulated judge weighs evidence-domain facts; question {question.id!r} "
+                "has none (use a model judge, kind = 'model')"
+            )
 
     async def __call__(self, view: JudgeView) -> Verdict:
         rng = rng_for(view.seed, "judge", view.debate_id)

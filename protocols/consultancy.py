@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from debate.protocol import Protocol, Round, register, round_label
+from debate.protocol import MAX_ROUNDS, Protocol, Round, register, round_label
 from debate.types import Question, Seat
 
 
@@ -19,7 +19,7 @@ from debate.types import Question, Seat
 class Consultancy(Protocol):
     name = "consultancy"
 
-    rounds: int = Field(default=2, ge=1, description="speeches the consultant gives")
+    rounds: int = Field(default=2, ge=1, le=MAX_ROUNDS, description="speeches the consultant gives")
     assignment: Literal["random", "correct", "incorrect"] = Field(
         default="random", description="which answer the consultant defends"
     )

@@ -11,7 +11,7 @@ import random
 
 from pydantic import Field
 
-from debate.protocol import Protocol, Round, debater_seats, register
+from debate.protocol import MAX_ROUNDS, Protocol, Round, debater_seats, register
 from debate.types import Question, Seat
 
 ASK = "Ask your opponent one short, pointed question that exposes a weakness in their case."
@@ -23,7 +23,10 @@ class CrossExamination(Protocol):
     name = "cross-examination"
 
     exchanges: int = Field(
-        default=1, ge=1, description="question-and-answer exchanges in each direction"
+        default=1,
+        ge=1,
+        le=MAX_ROUNDS,
+        description="question-and-answer exchanges in each direction",
     )
 
     def seats(self, question: Question, shown: list[int], rng: random.Random) -> list[Seat]:

@@ -14,7 +14,15 @@ from typing import Literal
 
 from pydantic import Field
 
-from debate.protocol import JUDGE, Protocol, Round, debater_seats, register, round_label
+from debate.protocol import (
+    JUDGE,
+    MAX_ROUNDS,
+    Protocol,
+    Round,
+    debater_seats,
+    register,
+    round_label,
+)
 from debate.types import Question, Seat
 
 ANSWER_INSTRUCTION = (
@@ -27,7 +35,9 @@ ANSWER_INSTRUCTION = (
 class InteractiveDebate(Protocol):
     name = "debate-interactive"
 
-    rounds: int = Field(default=3, ge=2, description="rounds of speeches; a question between")
+    rounds: int = Field(
+        default=3, ge=2, le=MAX_ROUNDS, description="rounds of speeches; a question between"
+    )
     speaking: Literal["simultaneous", "sequential"] = Field(
         default="simultaneous", description="how the debaters speak within a round"
     )

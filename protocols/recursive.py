@@ -11,11 +11,14 @@ from __future__ import annotations
 import random
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from debate.errors import ConfigError
-from debate.protocol import Protocol, Round, register
+from debate.protocol import MAX_ROUNDS, Protocol, Round, register
 from debate.types import Question, Seat
+
+MAX_LEAVES = 2**20
+"""Most leaves a tree-sum claim may have (each is generated and stored with the question)."""
 
 
 @register
@@ -24,17 +27,37 @@ class RecursiveDebate(Protocol):
     judge_every_level: ClassVar[bool] = False
     judge_challenges: ClassVar[bool] = False
 
-    depth: int = Field(default=4, ge=1, description="rounds of decomposition (tree depth)")
-    branching: int = Field(default=2, ge=2, description="sub-claims per claim")
+    depth: int = Field(
+        default=4, ge=1, le=MAX_ROUNDS, description="rounds of decomposition (tree depth)"
+    )
+    branching: int = Field(default=2, ge=2, le=64, description="sub-claims per claim")
 
-    def seats(self, question: Question, shown: list[int], rng: random.Random) -> list[Seat]:
+    @model_validator(mode="after")
+    def _bounded_tree(self) -> RecursiveDebate:
+        if self.branching**self.depth > MAX_LEAVES:
+            raise ValueError(
+                f"branching**depth = {self.branching}**{self.depth} leaves is over the "
+                f"{MAX_LEAVES} a tree-sum claim may have"
+            )
+        return self
+
+    def check_question(self, question: Question) -> None:
+        super().check_question(question)
         data = question.public_data
+        if "leaves" not in data:
+            raise ConfigError(
+                f"protocol {self.name!r} debates tree-sum claims; question {question.id!r} is "
+                "not one (recursive protocols run on the judge-error-depth sweep's questions)"
+            )
         if (data.get("depth"), data.get("branching")) != (self.depth, self.branching):
             raise ConfigError(
                 f"{self.name} with depth={self.depth}, branching={self.branching} cannot run "
                 f"question {question.id!r} (depth={data.get('depth')}, "
                 f"branching={data.get('branching')})"
             )
+
+    def seats(self, question: Question, shown: list[int], rng: random.Random) -> list[Seat]:
+        self.check_question(question)
         claimant = rng.randrange(len(shown))
         role = "judge" if self.judge_challenges else "debater"
         return [

@@ -50,7 +50,7 @@ GOOD_HEAD = '[[judges]]\nkind = "simulated"\n'
 @pytest.mark.parametrize(
     ("config", "needles"),
     [
-        ("protocols = [ {name = ", ["not valid toml"]),
+        ("protocols = [ {name = ", ["not valid TOML"]),
         (
             GOOD_HEAD + '[[protocols]]\nname = "no-such-protocol"\n',
             ["unknown protocol 'no-such-protocol'", "debate-sequential"],

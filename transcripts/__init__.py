@@ -1,6 +1,6 @@
 """Transcript storage and rendering."""
 
-from transcripts.evidence import EvidencePolicy, find_quotes, mark_quotes
+from debate.quotes import EvidencePolicy, find_quotes, mark_quotes
 from transcripts.store import JsonlStore, LoadResult, TranscriptSink, load_transcripts
 
 __all__ = [

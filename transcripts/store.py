@@ -12,22 +12,17 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from debate.errors import DataError, validation_message
+from debate.sinks import RetryableSink, TranscriptSink
 from debate.types import Transcript
 
 R = TypeVar("R", bound=BaseModel)
 
-
-class TranscriptSink(Protocol):
-    """What the engine needs from a store."""
-
-    def ids(self) -> set[str]: ...
-
-    def append(self, transcript: Transcript) -> None: ...
+__all__ = ["JsonlRecords", "JsonlStore", "RetryableSink", "TranscriptSink", "load_transcripts"]
 
 
 @dataclass
@@ -38,19 +33,28 @@ class Records(Generic[R]):
     bad_lines: list[int] = field(default_factory=list)
     """1-based numbers of lines that could not be read (torn or malformed)."""
     duplicates: int = 0
-    """Records whose key an earlier line already had (the first one wins)."""
+    """Records whose key an earlier line already had (the first one wins, unless it is
+    ``replaceable``: a failed debate is superseded by its rerun)."""
+    superseded: list[int] = field(default_factory=list)
+    """1-based numbers of lines whose record a later line replaced."""
 
 
 class JsonlRecords(Generic[R]):
     """Records of one pydantic model in a JSONL file, keyed so a resume can skip them."""
 
     def __init__(
-        self, path: Path | str, model: type[R], key: Callable[[R], str], noun: str = "record"
+        self,
+        path: Path | str,
+        model: type[R],
+        key: Callable[[R], str],
+        noun: str = "record",
+        replaceable: Callable[[R], bool] | None = None,
     ) -> None:
         self.path = Path(path)
         self.model = model
         self.key = key
         self.noun = noun
+        self.replaceable = replaceable
         self._keys: set[str] | None = None
 
     def read(self, strict: bool = False) -> Records[R]:
@@ -60,7 +64,7 @@ class JsonlRecords(Generic[R]):
         result: Records[R] = Records()
         if not self.path.exists():
             return result
-        seen: set[str] = set()
+        seen: dict[str, tuple[int, int]] = {}  # key -> (index in records, line number)
         lines = self.path.read_bytes().split(b"\n")
         last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
         for number, raw in enumerate(lines, start=1):
@@ -77,9 +81,15 @@ class JsonlRecords(Generic[R]):
                 continue
             key = self.key(record)
             if key in seen:
-                result.duplicates += 1
+                index, line = seen[key]
+                if self.replaceable is not None and self.replaceable(result.records[index]):
+                    result.records[index] = record  # keeps the first one's place in order
+                    result.superseded.append(line)
+                    seen[key] = (index, number)
+                else:
+                    result.duplicates += 1
                 continue
-            seen.add(key)
+            seen[key] = (len(result.records), number)
             result.records.append(record)
         return result
 
@@ -94,6 +104,23 @@ class JsonlRecords(Generic[R]):
         if self._keys is not None:
             self._keys.add(self.key(record))
 
+    def compact(self) -> int:
+        """Drop the lines a later record superseded (rewritten atomically; every other line,
+        unreadable ones included, is kept byte for byte). Returns how many were dropped."""
+        found = self.read()
+        if not found.superseded:
+            return 0
+        drop = set(found.superseded)
+        lines = self.path.read_bytes().split(b"\n")
+        kept = [line for number, line in enumerate(lines, start=1) if number not in drop]
+        tmp = self.path.with_name(f".{self.path.name}.compact.tmp")
+        with tmp.open("wb") as handle:
+            handle.write(b"\n".join(kept))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+        return len(drop)
+
 
 @dataclass
 class LoadResult(Records[Transcript]):
@@ -103,20 +130,31 @@ class LoadResult(Records[Transcript]):
 
 
 class JsonlStore(JsonlRecords[Transcript]):
-    """Transcripts in one JSONL file, keyed by debate id. Reads tolerate a torn last line."""
+    """Transcripts in one JSONL file, keyed by debate id. Reads tolerate a torn last line.
+
+    A failed debate's record is superseded by a later record of the same debate (a rerun
+    with ``--retry-failed``); a finished one never is."""
 
     def __init__(self, path: Path | str) -> None:
-        super().__init__(path, Transcript, lambda t: t.debate_id, "transcript")
+        super().__init__(path, Transcript, lambda t: t.debate_id, "transcript", replaceable=_failed)
+
+    def failed_ids(self) -> set[str]:
+        """Debates whose stored record is a failure (rerun by ``--retry-failed``)."""
+        return {t.debate_id for t in self.read().records if t.error is not None}
 
     def __iter__(self) -> Iterator[Transcript]:
         return iter(self.load().transcripts)
 
     def load(self, strict: bool = False) -> LoadResult:
         found = self.read(strict)
-        return LoadResult(found.records, found.bad_lines, found.duplicates)
+        return LoadResult(found.records, found.bad_lines, found.duplicates, found.superseded)
 
     def ids(self) -> set[str]:
         return self.keys()
+
+
+def _failed(transcript: Transcript) -> bool:
+    return transcript.error is not None
 
 
 def append_lines(path: Path, lines: list[str]) -> None:
@@ -151,13 +189,16 @@ def _first_error(exc: Exception) -> str:
     return str(exc).splitlines()[0]
 
 
-def load_transcripts(path: Path | str) -> list[Transcript]:
-    """Load a transcripts file (or a run directory holding ``transcripts.jsonl``)."""
+def read_transcripts(path: Path | str) -> tuple[Path, LoadResult]:
+    """A transcripts file (or a run directory holding ``transcripts.jsonl``), read with what
+    was skipped, so a caller can report it; a missing or empty file is a ``DataError``."""
     target = Path(path)
     if target.is_dir():
         target = target / "transcripts.jsonl"
     if not target.exists():
         raise DataError(f"no such transcripts file: {target}")
+    if not target.read_bytes().strip():
+        raise DataError(f"{target} is empty: no debate has been stored in it yet")
     result = JsonlStore(target).load(strict=True)
     if result.bad_lines and not result.transcripts:
         number = result.bad_lines[0]
@@ -170,4 +211,26 @@ def load_transcripts(path: Path | str) -> list[Transcript]:
         raise DataError(
             f"{target}:{number}: not a valid transcript ({reason}); no valid transcript in the file"
         )
+    return target, result
+
+
+def skipped_note(path: Path, result: Records[Any]) -> str | None:
+    """One line saying which unreadable lines a read skipped, or None if it skipped none."""
+    if not result.bad_lines:
+        return None
+    lines = ", ".join(str(n) for n in result.bad_lines[:5])
+    more = f" and {len(result.bad_lines) - 5} more" if len(result.bad_lines) > 5 else ""
+    noun = "line" if len(result.bad_lines) == 1 else "lines"
+    return f"skipped {len(result.bad_lines)} unreadable {noun} in {path} (line {lines}{more})"
+
+
+def load_transcripts(
+    path: Path | str, on_skip: Callable[[str], None] | None = None
+) -> list[Transcript]:
+    """Load a transcripts file (or a run directory holding ``transcripts.jsonl``); a torn or
+    unreadable line is skipped and, with ``on_skip``, reported through it."""
+    target, result = read_transcripts(path)
+    note = skipped_note(target, result)
+    if note is not None and on_skip is not None:
+        on_skip(note)
     return result.transcripts

@@ -14,6 +14,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from debate.errors import ConfigError
 from debate.types import AgentInfo, DebaterView, JudgeView, Question, Speech
 
 SUSPECTS = ["Alice", "Bruno", "Chidi", "Dana", "Emeka", "Fatima", "Goran", "Hana", "Ivo"]
@@ -36,8 +37,10 @@ class EvidenceSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     n_options: int = Field(default=2, ge=2, le=len(SUSPECTS), description="answer options")
-    supporting: int = Field(default=6, ge=1, description="facts pointing to the truth")
-    misleading: int = Field(default=4, ge=0, description="facts pointing to a wrong answer")
+    supporting: int = Field(default=6, ge=1, le=1000, description="facts pointing to the truth")
+    misleading: int = Field(
+        default=4, ge=0, le=1000, description="facts pointing to a wrong answer"
+    )
     refutable: float = Field(
         default=0.75, ge=0, le=1, description="chance a misleading fact can be refuted"
     )
@@ -102,6 +105,14 @@ class EvidenceDebater:
 
     def describe(self) -> AgentInfo:
         return AgentInfo(kind="simulated", name=self.name)
+
+    def check_question(self, question: Question) -> None:
+        """It plays the evidence domain: a question without hidden facts gives it nothing."""
+        if not facts_of(question):
+            raise ConfigError(
+                f"the simulated debater plays the evidence domain; question {question.id!r} "
+                "has no hidden facts (use a model debater, kind = 'model')"
+            )
 
     async def __call__(self, view: DebaterView) -> Speech:
         question = view.setup.question
