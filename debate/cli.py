@@ -136,6 +136,8 @@ def _run(
         retry_failed=retry_failed,
     )
     console.print(results_table(outcome.results, config.name))
+    if config.note:
+        console.print(f"note: {config.note}", markup=False, highlight=False)
     console.print(
         f"ran {outcome.ran} debates in {outcome.seconds:.1f} s "
         f"({outcome.skipped} already stored, {outcome.failed} failed); "

@@ -261,6 +261,11 @@ class EvalConfig(Spec):
     """A whole eval: every protocol x judge cell over every question."""
 
     name: str = Field(default="eval", description="title of the report")
+    note: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="what the figures can and cannot show; printed with the results",
+    )
     dataset: AnyDataset = EvidenceDataset()
     protocols: list[ProtocolSpec] = Field(min_length=1)
     debater: AnyDebater = SimulatedDebaterSpec()

@@ -22,8 +22,8 @@ from evals.metrics import (
     CalibrationBin,
     brier_score,
     calibration_bins,
+    clustered_interval,
     expected_calibration_error,
-    wilson_interval,
 )
 from transcripts.judgments import Judgment, JudgmentStore, judge_view
 
@@ -104,22 +104,22 @@ def summarize_judge(transcripts: Sequence[Transcript], judge_name: str) -> Judge
     stored debates with its judgments applied: ``transcripts.judgments.rejudged``)."""
     mine = [t for t in transcripts if t.judge.name == judge_name]
     judged = [t for t in mine if t.verdict is not None and t.p_correct is not None]
-    hits = [t.correct for t in judged]
+    hits = [t.score for t in judged]  # the one scoring rule: a tie scores 1/k
     confidences = [max(t.verdict.probabilities) for t in judged if t.verdict is not None]
     seconds = [
         float(t.verdict.request["seconds"])
         for t in judged
         if t.verdict is not None and t.verdict.request and "seconds" in t.verdict.request
     ]
-    low, high = wilson_interval(sum(hits), len(judged))
+    low, high = clustered_interval(hits, [t.setup.question.id for t in judged])
     return JudgeSummary(
         judge=judge_name,
         n=len(judged),
-        correct=sum(hits),
+        correct=sum(1 for t in judged if t.score == 1.0),
         accuracy=sum(hits) / len(judged) if judged else math.nan,
         ci_low=low,
         ci_high=high,
-        brier=brier_score([t.p_correct for t in judged if t.p_correct is not None]),
+        brier=brier_score([t.p_scored for t in judged]),
         ece=expected_calibration_error(confidences, hits),
         bins=calibration_bins(confidences, hits),
         failed=len(mine) - len(judged),

@@ -7,7 +7,7 @@ interval; Brier and ECE tell whether a judge's stated probabilities can be trust
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -20,12 +20,24 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     no information, so it returns ``(nan, nan)`` rather than raising: an empty cell should
     show up as such in a table, not crash the report.
     """
-    if n == 0:
-        return (math.nan, math.nan)
-    from scipy.stats import binomtest  # lazy, like numpy below: keeps `import evals` fast
+    return wilson_score_interval(successes, n, confidence)
 
-    ci = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
-    return (float(ci.low), float(ci.high))
+
+def wilson_score_interval(score: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson interval's closed form, for a score that may be fractional (a tie scores
+    1/k) over a sample size that may be effective rather than counted (clustered samples).
+    At whole counts it is scipy's ``binomtest(...).proportion_ci(method="wilson")``."""
+    if n <= 0:
+        return (math.nan, math.nan)
+    from scipy.stats import norm  # lazy, like numpy below: keeps `import evals` fast
+
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p, denom = score / n, 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z / denom * math.sqrt(max(0.0, p * (1 - p)) / n + z * z / (4 * n * n))
+    low = 0.0 if p <= 0 else max(0.0, centre - half)  # exact at the edges, as scipy is
+    high = 1.0 if p >= 1 else min(1.0, centre + half)
+    return (low, high)
 
 
 def clustered_interval(
@@ -53,21 +65,16 @@ def clustered_interval(
     n_eff = float(n) if variance <= 0 else min(float(n), p * (1 - p) / variance)
     if n_eff <= 0:  # p is 0 or 1 with spread from fractional scores: no shrinkage to use
         n_eff = float(n)
-    from scipy.stats import norm
-
-    z = float(norm.ppf(0.5 + confidence / 2))
-    denom = 1 + z * z / n_eff
-    centre = (p + z * z / (2 * n_eff)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / n_eff + z * z / (4 * n_eff * n_eff))
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    return wilson_score_interval(p * n_eff, n_eff, confidence)
 
 
-def position_consistency(picks: Sequence[Sequence[int | None]]) -> float | None:
-    """Share of questions whose answer orders all got the same answer picked.
+def position_consistency(picks: Sequence[Sequence[Hashable | None]]) -> float | None:
+    """Share of questions whose answer orders all got the same verdict.
 
-    ``picks`` holds, per question judged in two or more orders, the option index picked in
-    each (None: no decision, a tie, an error); a question counts as consistent only if every
-    order picked, and picked the same option. None when no question has two orders.
+    ``picks`` holds, per question judged in two or more orders, what each order's verdict
+    favoured, in terms of the answers rather than positions (None: no verdict, an error); a
+    question counts as consistent only if every order has a verdict and they are all equal.
+    None when no question has two orders.
     """
     multi = [p for p in picks if len(p) >= 2]
     if not multi:
@@ -93,7 +100,7 @@ def brier_score(p_correct: Sequence[float]) -> float:
 
 
 def expected_calibration_error(
-    confidences: Sequence[float], correct: Sequence[bool], n_bins: int = 10
+    confidences: Sequence[float], correct: Sequence[float], n_bins: int = 10
 ) -> float:
     """Expected calibration error of the confidence in the chosen answer.
 
@@ -134,7 +141,7 @@ class CalibrationBin:
 
 def calibration_bins(
     confidences: Sequence[float],
-    correct: Sequence[bool],
+    correct: Sequence[float],
     edges: Sequence[float] = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
 ) -> list[CalibrationBin]:
     """Accuracy against stated confidence, bin by bin (empty bins are left out).
@@ -149,7 +156,7 @@ def calibration_bins(
         )
     if len(edges) < 2 or any(b <= a for a, b in pairwise(edges)):
         raise ValueError("edges must be at least two increasing numbers")
-    bins: list[list[tuple[float, bool]]] = [[] for _ in edges[1:]]
+    bins: list[list[tuple[float, float]]] = [[] for _ in edges[1:]]
     for conf, hit in zip(confidences, correct, strict=True):
         above = [i for i, low in enumerate(edges[:-1]) if conf >= low - 1e-9]
         bins[above[-1] if above else 0].append((conf, hit))

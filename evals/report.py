@@ -21,9 +21,9 @@ _METRIC_HEADERS = (
     "accuracy",
     "95% CI",
     "ties",
-    "same pick both orders",
-    "parsed 1st try",
-    "parse failures",
+    "consistent",
+    "1st-try",
+    "unparsed",
     "errors",
 )
 _MD_SPECIAL = "\\`*_[]<>|$"
@@ -65,8 +65,8 @@ def results_table(results: Sequence[CellResult], title: str) -> Table:
     table = Table(title=escape(title))
     for key in keys:
         table.add_column(escape(key), no_wrap=True)
-    for header in _METRIC_HEADERS:
-        table.add_column(header, justify="right", no_wrap=True)
+    for header in _METRIC_HEADERS:  # figures are never cut short: names give way first
+        table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
     for r in results:
         table.add_row(*(escape(_value(r.cell, k)) for k in keys), *_metric_cells(r))
     return table
@@ -168,9 +168,10 @@ def write_report(
             "wrong answers (score 0, probability 0 on the correct answer), included in n and "
             "never dropped; a tie on the top probability among k answers scores 1/k. Intervals "
             "are 95% Wilson score intervals clustered by question (the answer orders of one "
-            "question are not independent). 'same pick both orders': the share of questions "
-            "whose answer orders all got the same answer picked; 'parsed 1st try': verdicts "
-            "that parsed without a re-ask.",
+            "question are not independent). 'consistent': the share of questions whose "
+            "answer orders all got the same verdict (the same answer, or a tie between the "
+            "same answers); '1st-try': verdicts that parsed without a re-ask; 'unparsed': "
+            "verdicts that never parsed.",
             "",
             "![Accuracy per cell](plots/accuracy.png)",
         ]

@@ -86,20 +86,24 @@ def _group_key(cell: dict[str, Any]) -> str:
     return json.dumps(cell, sort_keys=True, default=repr)
 
 
-def _picked_option(t: Transcript) -> int | None:
-    """The option index the judge picked, or None (failure, unparsed, tie)."""
-    if not t.usable or t.tie or t.verdict is None or t.verdict.decision is None:
+def _picked_options(t: Transcript) -> frozenset[int] | None:
+    """The options the verdict favours, by option index (one, or those tied on top), so the
+    verdicts of two answer orders compare; None for a failed debate or unparsed verdict."""
+    if not t.usable or t.verdict is None:
         return None
-    return t.setup.shown[t.verdict.decision]
+    if t.verdict.tied:
+        return frozenset(t.setup.shown[p] for p in t.verdict.tied)
+    decision = t.verdict.decision
+    return None if decision is None else frozenset({t.setup.shown[decision]})
 
 
 def _cell_result(cell: dict[str, Any], transcripts: list[Transcript]) -> CellResult:
     n = len(transcripts)
     scores = [t.score for t in transcripts]
     clusters = [t.setup.question.id for t in transcripts]
-    picks: dict[str, list[int | None]] = {}
+    picks: dict[str, list[frozenset[int] | None]] = {}
     for t in transcripts:
-        picks.setdefault(t.setup.question.id, []).append(_picked_option(t))
+        picks.setdefault(t.setup.question.id, []).append(_picked_options(t))
     probs = [t.p_scored for t in transcripts]
     low, high = clustered_interval(scores, clusters)
     return CellResult(

@@ -125,23 +125,27 @@ def write_outputs(
         target, loaded_transcripts = read_transcripts(path)
         transcripts = loaded_transcripts.transcripts
         bad_lines = loaded_transcripts.bad_lines
-        note = skipped_note(target, loaded_transcripts)
-        if note is not None and on_skip is not None:
-            on_skip(note)
+        skipped = skipped_note(target, loaded_transcripts)
+        if skipped is not None and on_skip is not None:
+            on_skip(skipped)
     else:
         transcripts = []
     loaded = JudgmentStore(run_dir / JUDGMENTS).load()
     judgments = loaded.records
     rejudged, unmatched = rejudged_all(transcripts, judgments)
     results = summarize([*transcripts, *rejudged])
+    note: str | None = None
     if (run_dir / CONFIG).exists():
         config = parse_config(json.loads((run_dir / CONFIG).read_text()), str(run_dir / CONFIG))
         title = title or config.name
+        note = config.note
         order = [json.dumps(cell, sort_keys=True) for cell, _, _ in eval_cells(config)]
         rank = {key: i for i, key in enumerate(order)}
         results.sort(key=lambda r: rank.get(json.dumps(r.cell, sort_keys=True), len(rank)))
     write_results(run_dir, results)
     meta: dict[str, object] = {"run directory": str(run_dir), "debates": len(transcripts)}
+    if note:
+        meta["note"] = note
     if judgments:
         meta[f"judgments ({JUDGMENTS})"] = len(rejudged)
     if unmatched:

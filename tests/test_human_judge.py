@@ -82,12 +82,24 @@ def test_arrows_move_to_the_next_multiple_of_five_and_stay_within_1_to_99() -> N
     assert e.percents == [1, 99]
 
 
-def test_a_tie_is_refused_with_a_message_and_nothing_is_committed() -> None:
+def test_a_tie_asks_once_more_and_is_recorded_if_meant() -> None:
     e = entry()
     assert press(e, "enter") is None
-    assert "tie" in e.note
+    assert "tie" in e.note and "Enter again" in e.note
+    assert press(e, "enter") == "commit", "a confirmed tie is recorded"
+    e = entry()
+    assert press(e, "enter") is None
+    press(e, "right")  # any other key withdraws the question
+    press(e, "left")
+    assert press(e, "enter") is None, "back at a tie: asked again, not committed"
     press(e, "5", "1")
     assert press(e, "enter") == "commit"
+
+
+def test_a_typed_fifty_is_a_tie_and_scores_half() -> None:
+    assert parse_line("a50", ["A", "B"]) == (0, 50)
+    verdict = Verdict(probabilities=[0.5, 0.5])
+    assert verdict.tied == [0, 1] and verdict.score(1) == 0.5
 
 
 def test_third_digit_starts_a_new_number_and_zero_is_refused() -> None:
@@ -117,7 +129,7 @@ def test_line_entry_forms(text: str, parsed: tuple[int, int]) -> None:
     assert parse_line(text, ["B", "A"]) == parsed
 
 
-@pytest.mark.parametrize("text", ["c80", "b0", "50", "maybe", "b100"])
+@pytest.mark.parametrize("text", ["c80", "b0", "maybe", "b100"])
 def test_line_entry_refusals_are_messages(text: str) -> None:
     assert isinstance(parse_line(text, ["B", "A"]), str)
 

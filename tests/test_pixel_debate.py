@@ -62,7 +62,7 @@ def test_precommit_plays_every_lie_and_no_precommit_one_open_claim() -> None:
 @pytest.mark.parametrize(("pixels", "first"), [(6, "honest"), (4, "liar"), (5, "honest")])
 async def test_k_alternating_reveals_and_who_goes_first(pixels: int, first: str) -> None:
     question = questions(True)[0]
-    protocol = PixelDebate(pixels=pixels, first=first)  # type: ignore[arg-type]
+    protocol = PixelDebate(pixels=pixels, first=first)
     debater = Scripted(nonzero_pixels(pixels))
     transcript = await run_debate(
         question, protocol, debater, SparsePixelJudge(tiny_evaluator()), seed=1, swap=False

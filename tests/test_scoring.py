@@ -116,9 +116,18 @@ def test_position_consistency_tells_a_position_bias_from_a_content_judge() -> No
     assert b.questions == s.questions == 10
 
 
-def test_position_consistency_counts_failures_and_ties_as_inconsistent() -> None:
+def test_position_consistency_counts_failures_as_inconsistent() -> None:
     assert position_consistency([[0, 0], [1, None], [None, None], [2]]) == pytest.approx(1 / 3)
     assert position_consistency([[0], [1]]) is None
+
+
+def test_a_tie_in_every_order_is_consistent_a_tie_in_one_is_not() -> None:
+    both_tied = [_transcript("q1", order, [0.5, 0.5]) for order in ([0, 1], [1, 0])]
+    one_tied = [_transcript("q2", [0, 1], [0.5, 0.5]), _transcript("q2", [1, 0], [0.2, 0.8])]
+    (both,) = summarize(both_tied)
+    (one,) = summarize(one_tied)
+    assert both.position_consistency == 1.0 and both.ties == 2
+    assert one.position_consistency == 0.0
 
 
 @pytest.mark.parametrize(("successes", "n"), [(0, 5), (3, 10), (17, 40), (40, 40), (51, 200)])

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from debate.errors import ConfigError
-from evals.metrics import wilson_interval
+from evals.metrics import wilson_interval, wilson_score_interval
 from evals.sweep.cells import SweepCell
 from evals.sweep.grid import SweepConfig, load_any_config, parse_sweep_config
-from evals.sweep.report import COLUMNS, score_interval, sweep_rows
+from evals.sweep.report import COLUMNS, sweep_rows
 from evals.sweep.runner import CELLS, CellRecord, cell_key, load_records, run_sweep
 from evals.sweep.simulate import simulate_cell
 from evals.sweep.theory import theory_accuracy
@@ -431,9 +431,12 @@ def test_report_scores_a_tie_half_and_shows_ties() -> None:
     (row,) = sweep_rows(None, [CellRecord(cell=c, n=100, correct=40, ties=3)])
     assert row["accuracy"] == pytest.approx(0.415) and row["ties"] == 3
     assert row["ci_low"] < 0.415 < row["ci_high"]
-    for k in (0, 41, 100):  # whole counts: exactly the Wilson interval of evals.metrics
-        assert score_interval(k, 100) == wilson_interval(k, 100)
-    low, high = score_interval(41.5, 100)
+    from scipy.stats import binomtest
+
+    for k in (0, 41, 100):  # whole counts: exactly scipy's Wilson interval
+        ci = binomtest(k, 100).proportion_ci(method="wilson")
+        assert wilson_score_interval(k, 100) == pytest.approx((ci.low, ci.high), abs=1e-12)
+    low, high = wilson_score_interval(41.5, 100)
     assert wilson_interval(41, 100)[0] < low < wilson_interval(42, 100)[0]
     assert wilson_interval(41, 100)[1] < high < wilson_interval(42, 100)[1]
 

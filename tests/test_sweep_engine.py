@@ -15,9 +15,9 @@ from typing import get_args
 
 import pytest
 
+from evals.metrics import wilson_score_interval
 from evals.sweep.agreement import GAP, Z_FAIL, Agreement, compare
 from evals.sweep.cells import SweepCell, SweepErrorModel, SweepProtocol
-from evals.sweep.report import score_interval
 from evals.sweep.runner import cell_seed
 from evals.sweep.theory import theory_accuracy
 
@@ -79,7 +79,7 @@ def check(c: SweepCell) -> Agreement:
     assert abs(agreement.z) <= Z_FAIL, agreement.line()
     theory = theory_accuracy(c)
     if theory is not None:
-        low, high = score_interval(agreement.engine_score, agreement.engine_n, 0.9999)
+        low, high = wilson_score_interval(agreement.engine_score, agreement.engine_n, 0.9999)
         assert low <= theory <= high, f"engine [{low:.4f}, {high:.4f}] vs theory {theory:.4f}"
     return agreement
 

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from debate.errors import DataError
-from evals.metrics import wilson_interval
+from evals.metrics import wilson_score_interval
 from evals.report import md_escape
 from evals.results import atomic_write
 from evals.rundir import CONFIG
@@ -53,26 +53,9 @@ def sweep_rows(config: SweepConfig | None, records: Sequence[CellRecord]) -> lis
     return [_row(r) for r in ordered]
 
 
-def score_interval(score: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson interval for a score sum in which a tie counts 1/2 (so it may be fractional).
-
-    The closed form of ``evals.metrics.wilson_interval``, which takes whole successes only;
-    they agree at every whole count. Ties are rare (naive judge only), so this is enough.
-    """
-    if score == int(score):
-        return wilson_interval(int(score), n, confidence)
-    from scipy.stats import norm
-
-    z = float(norm.ppf(0.5 + confidence / 2))
-    p, denom = score / n, 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 def _row(record: CellRecord) -> dict[str, Any]:
     cell = record.cell
-    low, high = score_interval(record.score, record.n)
+    low, high = wilson_score_interval(record.score, record.n)
     theory = theory_accuracy(cell)
     row: dict[str, Any] = {
         "protocol": cell.protocol,

@@ -3,8 +3,9 @@
 The judge chooses an answer (its letter, or up/down) and sets how likely it is to be
 correct: left/right move it by 5 points, digits type it exactly (1-99). The other answers
 share the rest in proportion, so the numbers always sum to 100 and what is drawn is
-exactly what Enter records. An exact tie for the top answer has no decision and would be
-counted wrong, so Enter asks the judge to lean one way instead of recording it.
+exactly what Enter records. An exact tie for the top answer is scored like every judge's
+tie (1/k, see ``Verdict.score``); since 50/50 is also where a debate starts, Enter on a tie
+asks once more before recording it, so a tie is always meant.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Entry:
     typed: str = ""
     note: str = ""
     keys: list[str] = field(default_factory=list)
+    _tie_asked: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.percents:
@@ -67,10 +69,17 @@ class Entry:
         if lower == "p":
             return "page"
         if key == "enter":
-            if self.decided():
+            confirmed = self._tie_asked
+            self._tie_asked = False
+            if self.decided() or confirmed:
                 return "commit"
-            self.note = "that is a tie: lean one way (e.g. 51) so the verdict has a decision"
+            self._tie_asked = True
+            self.note = (
+                "that is a tie, scored as a fair guess: Enter again to record it, "
+                "or lean one way (e.g. 51)"
+            )
             return None
+        self._tie_asked = False
         if lower in (letter.lower() for letter in self.letters):
             self.selected = [letter.lower() for letter in self.letters].index(lower)
         elif key in ("up", "down", "tab"):
@@ -159,6 +168,4 @@ def parse_line(text: str, letters: Sequence[str]) -> tuple[int, int] | str:
         return f"{label.upper()!r} is not an answer here; answers are {', '.join(letters)}"
     if not 1 <= number <= 99:
         return "the probability must be a whole number from 1 to 99"
-    if len(letters) == 2 and number == 50:
-        return "50 is a tie: lean one way (e.g. 51) so the verdict has a decision"
     return lowered.index(label), number
