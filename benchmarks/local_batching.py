@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from debate import ModelDebater
-from debate.engine import DebateJob, run_many
+from debate.batch import DebateJob, run_many
 from debate.models import Message, Model, ModelConfig, SamplingSettings
 from debate.models.local import LocalBackend
 from debate.models.local_store import DEFAULT_LOCAL_MODEL, KNOWN_MODELS, packaged_gguf

@@ -1,9 +1,10 @@
 """Benchmark of the sparse-pixel MNIST reproduction (preset ``irving-mnist``).
 
 Prints, on this machine:
-  1. judge training: seconds per batch of the paper's recipe (bfloat16 autocast, as the preset
-     trains, and float32) over a few batches, extrapolated to 30k and 50k batches; and the
-     training time recorded in the cached judges' checkpoints, when they exist;
+  1. judge training: seconds per batch of the paper's recipe in bfloat16 autocast and in
+     float32 (training picks the faster at start-up; ``benchmarks/mnist_precision.py`` times
+     them interleaved) over a few batches, extrapolated to 30k and 50k batches; and the
+     training time and precision recorded in the cached judges' checkpoints, when they exist;
   2. judge evaluations per second: the frozen network on batches of random 6-pixel sets
      (and the eager network), plus cached look-ups per second;
   3. rollouts per second: MCTS (100 rollouts per move, 12 candidate pixels) playing real
@@ -41,6 +42,7 @@ from judges.pixels.checkpoint import TrainedJudge, judge_path, load_judge
 from judges.pixels.config import PixelJudgeConfig
 from judges.pixels.evaluator import PixelEvaluator, inference_module
 from judges.pixels.network import SparsePixelNet, encode, sample_pixels
+from judges.pixels.speed import SpeedChoice
 from judges.pixels.training import TrainingReport, train
 
 MNIST = data_dir() / "mnist"
@@ -60,7 +62,8 @@ def training_speed(pixels: int, precision: str, steps: int) -> float:
     """Seconds per batch of the paper's recipe, timed between batch 1 (warm-up done) and
     batch ``steps + 1`` (before the closing held-out evaluation and save)."""
     data = load_mnist(MNIST, "train")
-    config = PixelJudgeConfig.paper(pixels, steps=steps + 2, precision=precision)  # type: ignore[arg-type]
+    config = PixelJudgeConfig.paper(pixels, steps=steps + 2)
+    speed = SpeedChoice.fixed(precision, torch.get_num_threads())
     stamps: dict[int, float] = {}
 
     def clock(step: int, total: int, accuracy: float | None) -> None:
@@ -72,9 +75,11 @@ def training_speed(pixels: int, precision: str, steps: int) -> float:
             data,
             Path(folder) / "judge.partial.pt",
             device=torch.device("cpu"),
+            speed=speed,
             progress=clock,
             eval_every=10**9,
             save_every=10**9,
+            save_seconds=float("inf"),
         )
     return (stamps[steps + 1] - stamps[1]) / steps
 
@@ -89,7 +94,7 @@ def evaluation_speed(judge: TrainedJudge, batch: int = 1024, rounds: int = 5) ->
     for name, net in (("frozen", frozen), ("eager", judge.net)):
         with torch.inference_mode():
             net(planes)
-            best = min(_timed(lambda net=net: net(planes)) for _ in range(rounds))  # type: ignore[misc]
+            best = min(_timed(lambda net=net: net(planes)) for _ in range(rounds))
         out[f"{name} evaluations/s"] = batch / best
     evaluator = PixelEvaluator(judge)
     sets = [
@@ -168,7 +173,8 @@ def main() -> None:
             r = judge.report
             print(
                 f"  cached {pixels}-pixel judge: {r.steps_done} batches in {r.seconds:.0f} s "
-                f"({r.seconds / 3600:.2f} h, {r.threads} threads, {r.device}), held-out "
+                f"({r.seconds / 3600:.2f} h, {r.threads} threads, {r.device}, "
+                f"{r.speed.describe() if r.speed else r.precision}), held-out "
                 f"accuracy {r.validation_accuracy}"
             )
     judge, kind = judge_for(config, 6)

@@ -50,7 +50,7 @@ def engine_rates(n: int = 2000) -> None:
     """Engine debates per second (CPU time) on a few cells, for sizing agreement tests."""
     import asyncio
 
-    from debate.engine import run_many
+    from debate.batch import run_many
     from evals.sweep.cells import SweepCell
     from evals.sweep.engine_jobs import engine_jobs
 

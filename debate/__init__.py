@@ -5,8 +5,9 @@ Public API (``import debate`` stays fast: provider SDKs and torch load only when
     from debate import run_debate, run_many, DebateJob, Question, Protocol, Round
 """
 
+from debate.batch import DebateJob, RunStopped, run_many
 from debate.debaters import ModelDebater
-from debate.engine import DebateJob, run_debate, run_many
+from debate.engine import run_debate
 from debate.errors import ConfigError, DataError, DebateError
 from debate.protocol import Protocol, Round, debater_seats, register, round_label
 from debate.roles import Debater, Judge, QuestioningJudge
@@ -40,6 +41,7 @@ __all__ = [
     "Question",
     "QuestioningJudge",
     "Round",
+    "RunStopped",
     "Seat",
     "Speech",
     "Transcript",

@@ -7,10 +7,10 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from debate.batch import DebateJob
 from debate.best_of_n import BestOfNDebater
 from debate.debaters import ModelDebater
 from debate.domains.evidence import EvidenceDebater
-from debate.engine import DebateJob
 from debate.errors import ConfigError
 from debate.imports import import_target
 from debate.models import Backend, FunctionBackend, Model

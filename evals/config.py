@@ -92,7 +92,23 @@ class FunctionBackendSpec(Spec):
     target: str
 
 
-class OpenAIBackendSpec(Spec):
+class SDKBackendSpec(Spec):
+    """What the provider-SDK backends share: the connection pool and extra request fields."""
+
+    max_connections: int = Field(
+        default=256, ge=1, le=100_000, description="HTTP connection pool size"
+    )
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "extra fields sent in every request body, e.g. { top_k = 1, repeat_penalty = 1.0 } "
+            "to switch off a llama.cpp server's sampling defaults; recorded in transcripts and "
+            "part of the response-cache key; may not set fields the backend sends itself"
+        ),
+    )
+
+
+class OpenAIBackendSpec(SDKBackendSpec):
     """OpenAI chat completions, or any OpenAI-compatible server (vLLM, llama.cpp) by base_url.
 
     The key is read from the environment variable ``api_key_env``, never from the config, so
@@ -104,44 +120,22 @@ class OpenAIBackendSpec(Spec):
         default=None, description="API root, e.g. http://127.0.0.1:8000/v1; None: OpenAI's"
     )
     api_key_env: str = Field(default="OPENAI_API_KEY", description="variable holding the key")
-    max_connections: int = Field(
-        default=256, ge=1, le=100_000, description="HTTP connection pool size"
-    )
     logprobs: bool = Field(
         default=True, description="the server returns token logprobs (judges then use them)"
     )
     max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = Field(
         default="max_tokens", description="request field for the output cap (newer models)"
     )
-    extra_body: dict[str, Any] = Field(
-        default_factory=dict,
-        description=(
-            "extra fields sent in every request body, e.g. { top_k = 1, repeat_penalty = 1.0 } "
-            "to switch off a llama.cpp server's sampling defaults; recorded in transcripts and "
-            "part of the response-cache key; may not set fields the backend sends itself"
-        ),
-    )
 
 
-class AnthropicBackendSpec(Spec):
+class AnthropicBackendSpec(SDKBackendSpec):
     """Anthropic messages. The key is read from the environment variable ``api_key_env``."""
 
     kind: Literal["anthropic"] = "anthropic"
     base_url: str | None = Field(default=None, description="API root; None: Anthropic's")
     api_key_env: str = Field(default="ANTHROPIC_API_KEY", description="variable holding the key")
-    max_connections: int = Field(
-        default=256, ge=1, le=100_000, description="HTTP connection pool size"
-    )
     sampling_in_body: bool = Field(
         default=True, description="send temperature/top_p (off for models that refuse them)"
-    )
-    extra_body: dict[str, Any] = Field(
-        default_factory=dict,
-        description=(
-            "extra fields sent in every request body, e.g. { top_k = 1, repeat_penalty = 1.0 } "
-            "to switch off a llama.cpp server's sampling defaults; recorded in transcripts and "
-            "part of the response-cache key; may not set fields the backend sends itself"
-        ),
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from rich.table import Table
 
-from debate.engine import DebateJob, run_many
+from debate.batch import DebateJob, run_many
 from debate.errors import ConfigError
 from debate.models import GenerateRequest, GenerateResponse, Model
 from debate.types import Transcript, Usage

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from debate.engine import RunStopped, run_many
+from debate.batch import RunStopped, run_many
 from debate.progress import DebateObserver, ProgressReporter
 from debate.roles import Judge
 from evals.build import build_jobs, eval_cells

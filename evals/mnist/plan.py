@@ -29,20 +29,23 @@ def make_player(spec: SearchSpec) -> Player:
 
 
 def debate_cells(config: MnistDebateConfig) -> list[tuple[Cell, SearchSpec, int]]:
-    """Every debate cell with its player and how many images it plays, table first."""
+    """Every debate cell with its player and how many images it plays, table first. The main
+    debater plays each of ``config.searches()`` on the same images with the same budget."""
     cells: list[tuple[Cell, SearchSpec, int]] = []
     for pixels in config.pixel_counts:
         main = config.debater
-        for precommit in config.precommit:
-            for first in config.firsts:
-                cell = Cell(
-                    pixels=pixels,
-                    kind="debate",
-                    first=first,
-                    precommit=precommit,
-                    debater=main.label(),
-                )
-                cells.append((cell, main, config.images))
+        for search in config.searches():  # the headline's pool, then the paper's search
+            for precommit in config.precommit:
+                for first in config.firsts:
+                    cell = Cell(
+                        pixels=pixels,
+                        kind="debate",
+                        first=first,
+                        precommit=precommit,
+                        debater=main.label(),
+                        search=search,
+                    )
+                    cells.append((cell, main, config.images))
         extra = [SearchSpec(kind="greedy")] if config.greedy_baseline else []
         extra += [main.model_copy(update={"rollouts": r}) for r in config.curve_rollouts]
         for spec in extra:

@@ -1,7 +1,8 @@
 """Debate accuracy against the MCTS rollout budget (precommit, honest first), per pixel count.
 
 Each line is one pixel count with 95% intervals; the paper's precommit figure is a dashed
-line, our judge alone a dotted one and the greedy baseline a cross at the left edge. Drawn on
+line, our judge alone a dotted one, the greedy baseline a cross at the left edge and the main
+budget with the paper's search (every pixel, uniform prior) a diamond beside the line. Drawn on
 the Agg canvas directly (pyplot's global state is never touched), matplotlib imported here.
 """
 
@@ -25,6 +26,7 @@ def _curve(rows: Sequence[dict[str, Any]], pixels: int) -> list[tuple[int, dict[
             and row["first"] == "honest"
             and debater.startswith("mcts-")
             and row["n"]
+            and not row.get("search")
         ):
             points.append((int(debater.removeprefix("mcts-")), row))
     return sorted(points, key=lambda p: p[0])
@@ -70,6 +72,23 @@ def rollout_plot(rows: Sequence[dict[str, Any]], config: MnistDebateConfig, path
                     linewidth=1,
                     label=f"{pixels} px: judge alone",
                 )
+            elif (
+                row.get("search") == "paper"
+                and row["precommit"]
+                and row["first"] == "honest"
+                and str(row["debater"]).startswith("mcts-")
+            ):
+                ax.errorbar(
+                    [int(str(row["debater"]).removeprefix("mcts-")) * 1.12],
+                    [100 * row["accuracy"]],
+                    yerr=[[100 * (row["accuracy"] - row["ci_low"])],
+                          [100 * (row["ci_high"] - row["accuracy"])]],
+                    marker="D",
+                    capsize=3,
+                    color=color,
+                    linestyle="none",
+                    label=f"{pixels} px: paper's search",
+                )  # fmt: skip
             elif row["debater"] == "greedy" and row["precommit"] and row["first"] == "honest":
                 ax.errorbar(
                     [greedy_x],

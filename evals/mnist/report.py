@@ -3,7 +3,11 @@
 A debate image counts once per cell: with precommit the honest side wins the image only if it
 wins all nine games (one per lie); without, it must win the one game. Images whose games are
 not all stored yet (a run killed mid-image) are left out and counted as incomplete. Every
-accuracy carries a 95% Wilson interval and, where the paper gives one, the paper's figure.
+accuracy carries a 95% Wilson interval and, where the paper reports that cell, the paper's
+figure: the judge alone, and debate with precommit and the honest side first for the main
+debater (with either search); every other row shows none rather than a figure for another
+setting. The main debater's cells are played with the headline's candidate pool and with the
+paper's search on the same images, and the report sets the two side by side.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from debate.domains.pixel_play import PoolSettings
 from evals.metrics import wilson_interval
 from evals.mnist.cells import GAMES, JUDGE_ALONE, Cell, GameLine, JudgeAloneLine
 from evals.mnist.config import PAPER, MnistDebateConfig, parse_mnist_config
@@ -23,21 +28,24 @@ TOLERANCE = {"judge-alone": 3.0, "precommit": 5.0}
 """How close the issue asks us to be to the paper (percentage points)."""
 
 
-def paper_figure(cell: Cell) -> float | None:
+def paper_figure(cell: Cell, main: str) -> float | None:
+    """The paper's figure for ``cell``, or None where the paper reports no such cell (``main``
+    is the main debater's label: greedy and other budgets are not the paper's players)."""
     if cell.kind == "judge-alone":
         return PAPER.get(("judge-alone", cell.pixels))
-    if cell.precommit:
+    if cell.precommit and cell.first == "honest" and cell.debater == main:
         return PAPER.get(("precommit", cell.pixels))
     return None
 
 
-def cell_rows(run_dir: Path) -> list[dict[str, Any]]:
+def cell_rows(run_dir: Path, config: MnistDebateConfig) -> list[dict[str, Any]]:
     """One row per cell: parameters, n, correct, accuracy with CI, paper figure."""
+    main = config.debater.label()
     rows = []
     for line in (
         JsonlRecords(run_dir / JUDGE_ALONE, JudgeAloneLine, JudgeAloneLine.key).read().records
     ):
-        rows.append(_row(line.cell, line.n, line.correct, 0))
+        rows.append(_row(line.cell, line.n, line.correct, 0, main))
     per_image: dict[str, dict[int, list[GameLine]]] = defaultdict(lambda: defaultdict(list))
     cells: dict[str, Cell] = {}
     for game in JsonlRecords(run_dir / GAMES, GameLine, GameLine.key).read().records:
@@ -48,13 +56,13 @@ def cell_rows(run_dir: Path) -> list[dict[str, Any]]:
         needed = 9 if cell.precommit else 1
         complete = [g for g in images.values() if len(g) == needed]
         won = sum(all(game.record.honest_won for game in games) for games in complete)
-        rows.append(_row(cell, len(complete), won, len(images) - len(complete)))
+        rows.append(_row(cell, len(complete), won, len(images) - len(complete), main))
     return rows
 
 
-def _row(cell: Cell, n: int, correct: int, incomplete: int) -> dict[str, Any]:
+def _row(cell: Cell, n: int, correct: int, incomplete: int, main: str) -> dict[str, Any]:
     low, high = wilson_interval(correct, n)
-    paper = paper_figure(cell)
+    paper = paper_figure(cell, main)
     accuracy = correct / n if n else float("nan")
     return {
         **cell.model_dump(mode="json"),
@@ -70,11 +78,15 @@ def _row(cell: Cell, n: int, correct: int, incomplete: int) -> dict[str, Any]:
 
 
 def _order(cell: Cell, main: str) -> tuple[int, int, int, int]:
-    """Table order: judge alone; the main debater's four debate rows; greedy; the curve."""
+    """Table order: judge alone; the main debater's rows with the headline's pool, then with
+    the paper's search; greedy; the curve."""
     if cell.kind == "judge-alone":
         return (0, 0, 0, 0)
     budget = int(cell.debater.removeprefix("mcts-")) if cell.debater.startswith("mcts-") else 0
-    group = 1 if cell.debater == main else 2 if cell.debater == "greedy" else 3
+    if cell.debater == main:
+        group = 2 if cell.search == "paper" else 1
+    else:
+        group = 3 if cell.debater == "greedy" else 4
     return (group, budget, int(not cell.precommit), int(cell.first != "honest"))
 
 
@@ -103,15 +115,26 @@ def markdown(rows: list[dict[str, Any]], config: MnistDebateConfig, timing: dict
     columns = sorted(config.pixel_counts)
     main = config.debater.label()
     header = "| | " + " | ".join(f"{k} pixels (ours) | {k} pixels (paper)" for k in columns)
+    searches = config.searches()
+    headline = "the paper's search" if not config.pool.uses_judge else "the candidate pool"
     lines = [
         f"# {config.name}",
         "",
         "Accuracy with a 95% Wilson interval and n (images). Debate accuracy is the share of",
         "images the honest debater wins; with precommit it must beat all nine lies. Paper:",
-        "Irving, Christiano, Amodei 2018, section 3.1, which gives one precommit figure per",
-        f"pixel count. Debaters: {main} (rollouts per move), candidate pool "
-        f"{config.pool.candidates or 'all'} pixels, {config.pool.prior} prior; greedy and "
-        "the other budgets are baselines and the rollout curve.",
+        "Irving, Christiano, Amodei 2018 (abstract, section 3.1): the judge alone and debate with",
+        "precommit (its own MCTS debaters), one figure per pixel count, shown beside our",
+        "precommit, honest-first rows of the main debater only (— on every other row).",
+        "",
+        f"Debaters: {main} (rollouts per move). **The headline uses {headline}**: rows without",
+        f"a suffix search {search_text(config.pool)}."
+        + (
+            f' Rows marked "paper\'s search" play the same images with the same budget and'
+            f" search {search_text(searches['paper'])}, as the paper did."
+            if "paper" in searches
+            else ""
+        ),
+        "Greedy and the other budgets are baselines and the rollout curve (headline's search).",
         "",
         header + " |",
         "|---" * (1 + 2 * len(columns)) + "|",
@@ -131,8 +154,6 @@ def markdown(rows: list[dict[str, Any]], config: MnistDebateConfig, timing: dict
             if row is None or row["paper"] is None or not row["n"]:
                 continue
             cell = Cell.model_validate({f: row[f] for f in Cell.model_fields})
-            if cell.kind == "debate" and cell.debater != main:
-                continue
             tolerance = TOLERANCE["judge-alone" if cell.kind == "judge-alone" else "precommit"]
             verdict = "within" if abs(row["delta_points"]) <= tolerance else "OUTSIDE"
             lines.append(
@@ -140,6 +161,7 @@ def markdown(rows: list[dict[str, Any]], config: MnistDebateConfig, timing: dict
                 f"{row['paper']:.1f}% ({row['delta_points']:+.1f} points; {verdict} "
                 f"±{tolerance:g} points)"
             )
+    lines += _search_comparison(rows, config)
     incomplete = sum(row["incomplete"] for row in rows)
     if incomplete:
         lines += ["", f"{incomplete} images are incomplete (run killed mid-image; resume)."]
@@ -149,6 +171,69 @@ def markdown(rows: list[dict[str, Any]], config: MnistDebateConfig, timing: dict
     return "\n".join(lines) + "\n"
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 360 else f"{seconds / 3600:.2f} h"
+
+
+def precision_text(report: dict[str, Any]) -> str:
+    """How a judge's training batches ran, from its training record (a dumped report)."""
+    precision = report.get("precision") or "unrecorded precision"
+    speed = report.get("speed")
+    if not speed:
+        return f"{precision} autocast, {report['threads']} threads"
+    from judges.pixels.speed import SpeedChoice
+
+    return SpeedChoice.model_validate(speed).describe()
+
+
+def search_text(pool: PoolSettings) -> str:
+    """What a player's search considers, in words."""
+    if pool.candidates is None:
+        return f"every nonzero pixel with a {pool.prior} prior"
+    prior = (
+        "a prior from the judge's single-pixel verdicts"
+        if pool.prior == "judge"
+        else ("a uniform prior")
+    )
+    return (
+        f"a pool of the {pool.candidates} pixels whose single-pixel verdict favours each "
+        f"player most, with {prior}"
+    )
+
+
+def _search_comparison(rows: list[dict[str, Any]], config: MnistDebateConfig) -> list[str]:
+    """The main debater's cells with the headline's pool and with the paper's search."""
+    if "paper" not in config.searches():
+        return []
+    main = config.debater.label()
+    found = {
+        (r["pixels"], r["precommit"], r["first"], r["search"]): r
+        for r in rows
+        if r["kind"] == "debate" and r["debater"] == main and r["n"]
+    }
+    lines = [
+        "",
+        "## The headline's pool against the paper's search",
+        "",
+        f"Same images, same budget ({main}); the headline is the pool.",
+        "",
+    ]
+    for k in sorted(config.pixel_counts):
+        for precommit in config.precommit:
+            for first in config.firsts:
+                pool = found.get((k, precommit, first, ""))
+                paper = found.get((k, precommit, first, "paper"))
+                if pool is None or paper is None:
+                    continue
+                commit = "precommit" if precommit else "no precommit"
+                delta = 100 * (pool["accuracy"] - paper["accuracy"])
+                lines.append(
+                    f"- {k} pixels, {commit}, {first} first: pool {_pct(pool)}, paper's search "
+                    f"{_pct(paper)} (pool {delta:+.1f} points)"
+                )
+    return lines
+
+
 def _compute(timing: dict[str, Any]) -> list[str]:
     """The run's compute as a short table (timing.json has every figure)."""
     lines = ["## Compute (this run, this machine)", "", "| what | figure |", "|---|---|"]
@@ -156,8 +241,8 @@ def _compute(timing: dict[str, Any]) -> list[str]:
         accuracy = report.get("validation_accuracy")
         lines.append(
             f"| {pixels}-pixel judge training | {report['steps_done']} batches, "
-            f"{report['seconds'] / 3600:.2f} h on {report['device']} ({report['threads']} "
-            f"threads), held-out accuracy {accuracy} |"
+            f"{_duration(report['seconds'])} on {report['device']}, {precision_text(report)}, "
+            f"held-out accuracy {accuracy} |"
         )
     for key, value in timing.items():
         if key.startswith("search_") and value.get("seconds"):
@@ -201,7 +286,7 @@ def write_outputs(run_dir: Path, config: MnistDebateConfig) -> list[dict[str, An
     """results.csv/json, report.md and plots/rollouts.png from the stored records."""
     from evals.mnist.plot import rollout_plot
 
-    rows = cell_rows(run_dir)
+    rows = cell_rows(run_dir, config)
     (run_dir / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
     if rows:
         with (run_dir / "results.csv").open("w", newline="") as handle:

@@ -159,7 +159,7 @@ def _game(
         pixels=cell.pixels,
         first=cell.first,
         nonzero_only=config.nonzero_only,
-        pool=config.pool,
+        pool=config.pool_for(cell.search),
         seed=stub.seed,
     )
 

@@ -7,12 +7,16 @@ from typing import Any
 from rich.table import Table
 
 from evals.mnist.config import MnistDebateConfig
-from evals.mnist.report import table_rows
+from evals.mnist.report import search_text, table_rows
 
 
 def results_table(rows: list[dict[str, Any]], config: MnistDebateConfig) -> Table:
     columns = sorted(config.pixel_counts)
-    table = Table(title=config.name)
+    searches = config.searches()
+    caption = f"headline rows: {search_text(config.pool)}"
+    if "paper" in searches:
+        caption += f"; rows marked paper's search: {search_text(searches['paper'])}"
+    table = Table(title=config.name, caption=caption + "; paper figures on the rows it reports")
     table.add_column("cell")
     for k in columns:
         table.add_column(f"{k} px", justify="right")

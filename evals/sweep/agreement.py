@@ -16,7 +16,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from debate.engine import run_many
+from debate.batch import run_many
 from evals.sweep.cells import SweepCell
 from evals.sweep.engine_jobs import engine_jobs
 from evals.sweep.simulate import simulate_cell

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 
+from debate.batch import DebateJob
 from debate.domains.treesum import TreeSumDebater, treesum_questions
-from debate.engine import DebateJob
 from debate.protocol import Protocol
 from debate.seeds import derive_seed
 from evals.sweep.cells import SweepCell

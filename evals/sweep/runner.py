@@ -236,7 +236,7 @@ def sample_transcripts(config: SweepConfig, run_dir: Path) -> int:
         return 0
     import asyncio
 
-    from debate.engine import run_many
+    from debate.batch import run_many
     from evals.sweep.engine_jobs import engine_jobs
     from transcripts.store import JsonlStore
 

@@ -4,7 +4,9 @@ A finished judge lives at ``<judge_dir>/sparse-pixel-judge-<k>px-<config hash>.p
 that asks for the same recipe reuses it, a different recipe gets a different file (so a stale
 judge is never used by mistake). Training in progress is saved beside it as ``.partial.pt``
 and resumed. Files are written to a temporary name and renamed, so a kill never leaves a torn
-checkpoint; an unreadable or mismatched file is one clear ``DataError``.
+checkpoint; an unreadable or mismatched file is one clear ``DataError``. A judge trained in
+either precision serves a config asking for any (precision is a speed setting, recorded in the
+training record, not part of the identity).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from pydantic import ValidationError
@@ -23,6 +25,7 @@ from pydantic import ValidationError
 from debate.errors import DataError
 from judges.pixels.config import PixelJudgeConfig
 from judges.pixels.network import SparsePixelNet, select_device
+from judges.pixels.speed import SpeedChoice, choose_speed
 from judges.pixels.training import TrainingReport, TrainProgress, train
 
 FORMAT = 1
@@ -61,12 +64,9 @@ def _read(path: Path, config: PixelJudgeConfig | None, kind: str) -> dict[str, A
         stored = PixelJudgeConfig.model_validate(payload["config"])
     except (KeyError, ValidationError):
         raise DataError(f"judge checkpoint {path} holds no valid judge config") from None
-    if config is not None and stored != config:
-        diff = sorted(
-            name
-            for name in PixelJudgeConfig.model_fields
-            if getattr(stored, name) != getattr(config, name)
-        )
+    if config is not None and stored.identity() != config.identity():
+        mine, theirs = stored.identity(), config.identity()
+        diff = sorted(name for name in mine if mine[name] != theirs[name])
         raise DataError(
             f"judge checkpoint {path} was trained with a different config ({', '.join(diff)})"
         )
@@ -137,6 +137,8 @@ def load_judge(
     where = select_device(device)
     net.to(where).eval()
     report = TrainingReport.model_validate(payload["report"])
+    if report.precision is None and stored.precision != "auto":  # recorded before it was chosen
+        report = report.model_copy(update={"precision": stored.precision})
     return TrainedJudge(stored, net, report, path, where)
 
 
@@ -150,10 +152,16 @@ def ensure_judge(
     judge_dir: Path | str = DEFAULT_JUDGE_DIR,
     *,
     device: str = "auto",
+    threads: int | Literal["auto"] | None = None,
     progress: TrainProgress | None = None,
     on_train: Callable[[PixelJudgeConfig, Path], None] | None = None,
+    on_speed: Callable[[SpeedChoice], None] | None = None,
 ) -> TrainedJudge:
-    """The judge for ``config``: loaded from the cache, else trained (resuming) and saved."""
+    """The judge for ``config``: loaded from the cache, else trained (resuming) and saved.
+
+    Before training, the precision (``auto``) and threads (``auto``) are chosen by timing a
+    few batches on the training device (``judges.pixels.speed``); ``on_speed`` hears the
+    choice, which the judge's training record keeps."""
     path = judge_path(config, judge_dir)
     if path.exists():
         return load_judge(path, config, device)
@@ -163,8 +171,11 @@ def ensure_judge(
     if on_train is not None:
         on_train(config, path)
     where = select_device(device)
+    speed = choose_speed(config, where, threads=threads, data=data, cache_dir=Path(judge_dir))
+    if on_speed is not None:
+        on_speed(speed)
     partial = path.with_name(path.name.removesuffix(".pt") + ".partial.pt")
-    net, report = train(config, data, partial, device=where, progress=progress)
+    net, report = train(config, data, partial, device=where, speed=speed, progress=progress)
     judge = TrainedJudge(config, net.eval(), report, path, where, trained_now=True)
     save_judge(path, judge)
     partial.unlink(missing_ok=True)
