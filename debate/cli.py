@@ -68,7 +68,7 @@ def _fail(message: str, status: int = 2) -> NoReturn:
     raise typer.Exit(status)
 
 
-def _warn(message: str) -> None:
+def warn(message: str) -> None:
     print(f"warning: {_line(message)}", file=sys.stderr)
 
 
@@ -160,7 +160,7 @@ def _run(
             status=1,
         )
     if outcome.failed:
-        _warn(
+        warn(
             f"{outcome.failed} of {outcome.ran} debates failed (first: {outcome.first_error}); "
             "they count as wrong; rerun them with --retry-failed"
         )
@@ -263,7 +263,7 @@ def show(
     from transcripts.render import render_transcript
     from transcripts.store import load_transcripts
 
-    transcripts = load_transcripts(source, on_skip=_warn)
+    transcripts = load_transcripts(source, on_skip=warn)
     if debate_id is not None:
         transcripts = [t for t in transcripts if t.debate_id == debate_id]
         if not transcripts:
@@ -299,7 +299,10 @@ def report(run_dir: Annotated[Path, typer.Argument(help="run directory")]) -> No
 
         console.print(mnist_table(write_mnist_outputs(run_dir, mnist), mnist))
     else:
-        console.print(results_table(write_outputs(run_dir, on_skip=_warn), str(run_dir)))
+        results = write_outputs(run_dir, on_skip=warn)
+        if not results:
+            warn(f"{run_dir} holds no finished debate yet: the report is empty")
+        console.print(results_table(results, str(run_dir)))
     console.print(f"report: {run_dir / 'report.md'}", markup=False, highlight=False)
 
 

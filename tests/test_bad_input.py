@@ -223,6 +223,8 @@ def test_an_empty_transcripts_file_is_named(
     empty.write_text("")
     line = one_line_error(capsys, "show", str(empty))
     assert "is empty" in line
+    code, _, err = run_cli(capsys, "report", str(tmp_path))
+    assert code == 0 and "holds no finished debate yet" in err
 
 
 def test_a_torn_line_is_tolerated_and_reported(

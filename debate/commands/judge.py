@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from debate.cli import app, one_line_errors
+from debate.cli import app, one_line_errors, warn
 from debate.errors import ConfigError
 
 if TYPE_CHECKING:  # the judging modules load only when the command runs
@@ -111,7 +111,7 @@ def _stored(
     from transcripts.safe import safe_text
     from transcripts.store import load_transcripts
 
-    transcripts = load_transcripts(source)
+    transcripts = load_transcripts(source, on_skip=warn)
     path = out or (source if source.is_dir() else source.parent) / JUDGMENTS
     store = JudgmentStore(path / JUDGMENTS if path.is_dir() else path)
     unreadable = store.load().bad_lines  # not a judgments file at all: stop before asking
@@ -181,7 +181,7 @@ def _live(
     )
     if human.interrupted:
         return
-    _summary(human, load_transcripts(run_dir))
+    _summary(human, load_transcripts(run_dir, on_skip=warn))
     shown = safe_text(str(run_dir))
     human.console.print(Text(f"Transcripts and results: {shown} (debate report {shown})"))
 
