@@ -68,6 +68,14 @@ def _fail(message: str, status: int = 2) -> NoReturn:
     raise typer.Exit(status)
 
 
+def say(text: str) -> None:
+    """A line of output built from paths, names and config text: shown literally, with
+    control characters escaped (newlines kept)."""
+    from transcripts.safe import safe_text
+
+    console.print(safe_text(text), markup=False, highlight=False)
+
+
 def warn(message: str) -> None:
     print(f"warning: {_line(message)}", file=sys.stderr)
 
@@ -124,7 +132,7 @@ def _run(
         return
     assert isinstance(config, EvalConfig)
     if dry_run:
-        _dry_run(config, out if resume else None, data_dir)
+        _dry_run(config, out if resume or retry_failed else None, data_dir, retry_failed)
         return
     outcome = run_eval(
         config,
@@ -137,22 +145,18 @@ def _run(
     )
     console.print(results_table(outcome.results, config.name))
     if config.note:
-        console.print(f"note: {config.note}", markup=False, highlight=False)
-    console.print(
+        say(f"note: {config.note}")
+    say(
         f"ran {outcome.ran} debates in {outcome.seconds:.1f} s "
         f"({outcome.skipped} already stored, {outcome.failed} failed); "
-        f"cost ${outcome.cost_usd:.4f}",
-        markup=False,
-        highlight=False,
+        f"cost ${outcome.cost_usd:.4f}"
     )
     if outcome.not_started:
-        console.print(
+        say(
             f"stopped: --max-cost ${max_cost:g} reached; {outcome.not_started} debates not "
-            "started (rerun with --resume to continue)",
-            markup=False,
-            highlight=False,
+            "started (rerun with --resume to continue)"
         )
-    console.print(f"run directory: {outcome.run_dir}", markup=False, highlight=False)
+    say(f"run directory: {outcome.run_dir}")
     if outcome.ran and outcome.failed == outcome.ran:
         _fail(
             f"all {outcome.ran} debates failed (first: {outcome.first_error}); they are "
@@ -166,18 +170,18 @@ def _run(
         )
 
 
-def _dry_run(config: EvalConfig, run_dir: Path | None, data_dir: Path | None) -> None:
+def _dry_run(
+    config: EvalConfig, run_dir: Path | None, data_dir: Path | None, retry_failed: bool = False
+) -> None:
     """Print the calls and estimated cost of a run; call no model and write nothing."""
     from evals.plan import plan_eval, plan_table
 
-    plan = plan_eval(config, run_dir, data_dir)
+    plan = plan_eval(config, run_dir, data_dir, retry_failed=retry_failed)
     console.print(plan_table(plan, config.name))
-    console.print(
+    say(
         f"dry run: {plan.debates} debates planned ({plan.stored} already stored), "
         f"{plan.usage.calls} model calls, estimated cost ${plan.usage.cost_usd:.4f} "
-        "(outputs counted at max_tokens; nothing was called or written)",
-        markup=False,
-        highlight=False,
+        "(outputs counted at max_tokens; nothing was called or written)"
     )
 
 
@@ -189,13 +193,11 @@ def _run_sweep(config: SweepConfig, out: Path, resume: bool) -> None:
         outcome = run_sweep(config, out, resume=resume, progress=progress)
     console.print(headline_table(outcome.rows, config.name))
     debates = outcome.ran * config.debates_per_cell
-    console.print(
+    say(
         f"simulated {outcome.ran} cells ({debates} debates) in {outcome.seconds:.1f} s wall time "
-        f"({outcome.skipped} cells already stored); report in {outcome.report_seconds:.1f} s",
-        markup=False,
-        highlight=False,
+        f"({outcome.skipped} cells already stored); report in {outcome.report_seconds:.1f} s"
     )
-    console.print(f"run directory: {outcome.run_dir}", markup=False, highlight=False)
+    say(f"run directory: {outcome.run_dir}")
 
 
 def _default_out(name: str) -> Path:
@@ -272,11 +274,7 @@ def show(
         console.print(Rule())
         console.print(render_transcript(transcript))
     if len(transcripts) > limit:
-        console.print(
-            f"... {len(transcripts) - limit} more (use --limit or --id)",
-            markup=False,
-            highlight=False,
-        )
+        say(f"... {len(transcripts) - limit} more (use --limit or --id)")
 
 
 @app.command()
@@ -303,7 +301,7 @@ def report(run_dir: Annotated[Path, typer.Argument(help="run directory")]) -> No
         if not results:
             warn(f"{run_dir} holds no finished debate yet: the report is empty")
         console.print(results_table(results, str(run_dir)))
-    console.print(f"report: {run_dir / 'report.md'}", markup=False, highlight=False)
+    say(f"report: {run_dir / 'report.md'}")
 
 
 COMMAND_MODULES: tuple[str, ...] = (

@@ -71,7 +71,7 @@ def build_backend(spec: AnyBackend) -> Backend:
     fn = import_target(spec.target)
     if not callable(fn):
         raise ConfigError(f"backend target {spec.target!r} is not callable")
-    return FunctionBackend(fn, name=spec.target)
+    return FunctionBackend(fn, name=spec.target, logprobs=spec.logprobs)
 
 
 def build_model(spec: ModelRoleSpec) -> Model:

@@ -90,6 +90,9 @@ class FunctionBackendSpec(Spec):
 
     kind: Literal["python"] = "python"
     target: str
+    logprobs: bool = Field(
+        default=False, description="the function's replies carry token logprobs when asked"
+    )
 
 
 class SDKBackendSpec(Spec):

@@ -74,7 +74,7 @@ def require_prices(config: EvalConfig) -> None:
 
 def _dry(spec: ModelRoleSpec) -> dict[str, Any]:
     update: dict[str, Any] = {  # the name stays: it is part of the cells and debate ids
-        "backend": FunctionBackendSpec(target=DRY_TARGET),
+        "backend": FunctionBackendSpec(target=DRY_TARGET, logprobs=True),
         "model": spec.model.model_copy(update={"cache_dir": None}),
     }
     if isinstance(spec, ModelJudgeSpec) and spec.probabilities == "auto":
@@ -137,13 +137,21 @@ def _tally(transcripts: Iterable[Transcript], prices: dict[str, bool]) -> list[P
 
 
 def plan_eval(
-    config: EvalConfig, run_dir: Path | None = None, data_root: Path | None = None
+    config: EvalConfig,
+    run_dir: Path | None = None,
+    data_root: Path | None = None,
+    *,
+    retry_failed: bool = False,
 ) -> Plan:
     """The calls, tokens and estimated cost of running ``config`` (into ``run_dir``, whose
-    stored debates are left out as ``--resume`` would)."""
+    stored debates are left out as ``--resume`` would; with ``retry_failed`` the failed ones
+    are planned again, as ``--retry-failed`` would run them)."""
     questions = load_questions(config.dataset, data_root)
     jobs = build_jobs(planning_config(config), questions)
-    stored = JsonlStore(run_dir / "transcripts.jsonl").ids() if run_dir else set()
+    store = JsonlStore(run_dir / "transcripts.jsonl") if run_dir else None
+    stored = store.ids() if store else set()
+    if store and retry_failed:
+        stored -= store.failed_ids()
     pending = [job for job in jobs if job.debate_id not in stored]
     transcripts = asyncio.run(closing(pending, run_many(pending, concurrency=256)))
     failed = [t for t in transcripts if t.error]

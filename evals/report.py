@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from evals.results import CellResult
+from transcripts.safe import safe_text
 
 _METRIC_HEADERS = (
     "n",
@@ -62,18 +63,24 @@ def _value(cell: dict[str, Any], key: str) -> str:
 def results_table(results: Sequence[CellResult], title: str) -> Table:
     """A rich table with one row per cell: parameters, then n, accuracy, CI and failures."""
     keys = _cell_keys(results)
-    table = Table(title=escape(title))
+    table = Table(title=shown(title))
     for key in keys:
-        table.add_column(escape(key), no_wrap=True)
+        table.add_column(shown(key), no_wrap=True)
     for header in _METRIC_HEADERS:  # figures are never cut short: names give way first
         table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
     for r in results:
-        table.add_row(*(escape(_value(r.cell, k)) for k in keys), *_metric_cells(r))
+        table.add_row(*(shown(_value(r.cell, k)) for k in keys), *_metric_cells(r))
     return table
 
 
+def shown(text: str) -> str:
+    """Config or model text as a rich table shows it: literally (no markup) and with every
+    control character escaped (no terminal control from a file)."""
+    return escape(safe_text(text, multiline=False))
+
+
 def md_escape(text: str) -> str:
-    out = "".join("\\" + c if c in _MD_SPECIAL else c for c in text)
+    out = "".join("\\" + c if c in _MD_SPECIAL else c for c in safe_text(text, multiline=False))
     return " ".join(out.splitlines())
 
 
@@ -102,8 +109,8 @@ def _labels(results: Sequence[CellResult]) -> tuple[list[str], str]:
 
 
 def _no_mathtext(text: str) -> str:
-    # matplotlib reads $...$ as mathtext; a model name must not be typeset.
-    return text.replace("$", r"\$")
+    # matplotlib reads $...$ as mathtext; a model name must not be typeset (nor control).
+    return safe_text(text, multiline=False).replace("$", r"\$")
 
 
 def plot_accuracy(path: Path, results: Sequence[CellResult], *, chance: float = 0.5) -> None:

@@ -19,6 +19,8 @@ def prepare_run_dir(
 ) -> None:
     """Refuse to append to another run's records: without ``resume`` a directory whose
     ``stores`` hold data is refused; with it, the saved config must be the same."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"--out {run_dir} is a file, not a run directory")
     saved = run_dir / CONFIG
     current = config.model_dump(mode="json")
     if not resume:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from debate.errors import ConfigError
 from debate.models import Message, Model
 from debate.prompts import PromptSet, fill
 from debate.seeds import derive_seed
@@ -55,6 +56,12 @@ class ModelJudge:
         self.max_reasks = max_reasks
         self.top_logprobs = top_logprobs
         supported = model.backend.supports_logprobs
+        if probabilities == "logprobs" and not supported:
+            raise ConfigError(
+                f"judge {model.name!r} reads probabilities from logprobs, but its "
+                f"{model.backend.kind} backend offers none: use probabilities = 'stated' "
+                "(or 'auto', which picks what the backend offers)"
+            )
         self.method: Literal["logprobs", "stated"] = (
             "logprobs"
             if probabilities == "logprobs" or (probabilities == "auto" and supported)

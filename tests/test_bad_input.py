@@ -165,6 +165,19 @@ class ThreeAnswers:
         ),  # cross-examination has no judge questions: it must build
         ({"protocols": [{"name": "recursive"}]}, ["tree-sum", "evidence-0"]),
         (
+            {
+                "judges": [
+                    {
+                        "kind": "model",
+                        "backend": {"kind": "anthropic", "base_url": "http://127.0.0.1:9"},
+                        "model": {"model": "claude-x"},
+                        "probabilities": "logprobs",
+                    }
+                ]
+            },
+            ["reads probabilities from logprobs", "anthropic backend offers none"],
+        ),
+        (
             {"protocols": [{"name": "tests.test_positions:ThreeWayDebate"}]},
             ["shows 3 answers", "only 2 options"],
         ),
@@ -202,6 +215,31 @@ def test_simulated_roles_refuse_a_dataset_without_facts(
         str(tmp_path / "out"),
     )
     assert "simulated debater plays the evidence domain" in line and "'a'" in line
+
+
+def test_names_from_a_config_reach_the_terminal_literally(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hostile = "[bold red]judge[/]\x1b[2J\u202e"
+    config = _write(
+        tmp_path / "c.json", _eval(name=hostile, judges=[{"kind": "simulated", "name": hostile}])
+    )
+    code, out, err = run_cli(capsys, "run", "--config", str(config), "--out", str(tmp_path / "o"))
+    assert code == 0, err
+    assert "\x1b" not in out and "\u202e" not in out, "no control character reaches the screen"
+    assert "[bold red]judge[/]\\x1b[2J\\u202e" in out, "shown literally, escaped visibly"
+    report = (tmp_path / "o" / "report.md").read_text()
+    assert "\x1b" not in report
+
+
+def test_an_out_path_that_is_a_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "afile").write_text("keep me")
+    config = _write(tmp_path / "c.json", _eval())
+    line = one_line_error(capsys, "run", "--config", str(config), "--out", str(tmp_path / "afile"))
+    assert "is a file, not a run directory" in line
+    assert (tmp_path / "afile").read_text() == "keep me"
 
 
 def test_max_cost_zero_reports_nothing_started(

@@ -153,7 +153,7 @@ def reply(*tokens: str) -> GenerateResponse:
 
 
 def letter_judge(*replies: GenerateResponse, max_reasks: int = 2) -> tuple[ModelJudge, Model]:
-    model = Model(ScriptedBackend(list(replies)), ModelConfig(model="m"))
+    model = Model(ScriptedBackend(list(replies), logprobs=True), ModelConfig(model="m"))
     return ModelJudge(model, probabilities="logprobs", max_reasks=max_reasks), model
 
 

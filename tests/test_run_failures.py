@@ -91,6 +91,11 @@ def test_retry_failed_reruns_exactly_the_failed_debates(
     assert code == 0 and "ran 0 debates" in out_text
     assert len(calls.read_text().splitlines()) == before
 
+    code, out_text, _ = _cli(
+        capsys, "run", "--config", str(config), "--out", str(out), "--retry-failed", "--dry-run"
+    )
+    assert code == 0 and f"dry run: {len(failed)} debates planned" in out_text
+
     monkeypatch.setenv("FLAKY_MODE", "ok")
     code, out_text, _ = _cli(
         capsys, "run", "--config", str(config), "--out", str(out), "--retry-failed"

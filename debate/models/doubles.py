@@ -57,8 +57,11 @@ class ScriptedBackend(Backend):
 
     kind = "scripted"
 
-    def __init__(self, script: Sequence[ScriptItem], name: str = "scripted") -> None:
+    def __init__(
+        self, script: Sequence[ScriptItem], name: str = "scripted", *, logprobs: bool = False
+    ) -> None:
         self.name = name
+        self.supports_logprobs = logprobs  # whether scripted replies carry extra["logprobs"]
         self._script: deque[ScriptItem] = deque(script)
         self.requests: list[GenerateRequest] = []
 
@@ -110,9 +113,12 @@ class FunctionBackend(Backend):
 
     kind = "function"
 
-    def __init__(self, fn: BackendFunction, name: str = "function") -> None:
+    def __init__(
+        self, fn: BackendFunction, name: str = "function", *, logprobs: bool = False
+    ) -> None:
         self.fn = fn
         self.name = name
+        self.supports_logprobs = logprobs  # whether fn's replies carry extra["logprobs"]
         self.requests: list[GenerateRequest] = []
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:

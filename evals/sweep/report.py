@@ -15,12 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
 
 from debate.errors import DataError
 from evals.metrics import wilson_score_interval
-from evals.report import md_escape
+from evals.report import md_escape, shown
 from evals.results import atomic_write
 from evals.rundir import CONFIG
 from evals.sweep.grid import SweepConfig, parse_sweep_config
@@ -123,13 +122,13 @@ def headline(rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[int], list
 def headline_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
     """A rich table of the headline slice: accuracy (theory) by depth."""
     keys, depths, body = headline(rows)
-    table = Table(title=escape(f"{title}: accuracy (theory)"))
+    table = Table(title=shown(f"{title}: accuracy (theory)"))
     for key in keys:
         table.add_column(key, no_wrap=True)
     for depth in depths:
         table.add_column(f"d={depth}", justify="right", no_wrap=True)
     for line in body:
-        table.add_row(*(escape(c) for c in line))
+        table.add_row(*(shown(c) for c in line))
     return table
 
 
