@@ -72,7 +72,9 @@ def test_the_preset_and_its_quick_variant() -> None:
         assert config.judge.precision == "auto"
     with pytest.raises(ConfigError, match=r"mine: pixel_counts: pixel count 0 is outside 1..64"):
         parse_mnist_config({"type": "irving-mnist", "pixel_counts": [0]}, "mine")
-    with pytest.raises(ConfigError, match=r"mine: curve_rollouts: rollout budget 0 is below 1"):
+    with pytest.raises(
+        ConfigError, match=r"mine: curve_rollouts: rollout budget 0 is outside 1..100000"
+    ):
         parse_mnist_config({"type": "irving-mnist", "curve_rollouts": [3, 0]}, "mine")
 
 

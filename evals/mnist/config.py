@@ -27,6 +27,9 @@ PAPER = {
     ("precommit", 6): 88.9,
     ("precommit", 4): 85.2,
 }
+MNIST_TEST_IMAGES = 10_000
+"""Images in MNIST's test set: no setting may ask for more."""
+
 PAPER_SEARCH = PoolSettings(candidates=None, prior="uniform")
 """The paper's search: every legal (nonzero) pixel is a candidate, uniform PUCT prior."""
 
@@ -38,8 +41,8 @@ class JudgeRecipe(Frozen):
         default_factory=lambda: dict(PAPER_STEPS),
         description="training batches per pixel count (paper: 30k for 6, 50k for 4)",
     )
-    batch_size: int = Field(default=128, ge=1)
-    learning_rate: float = Field(default=1e-4, gt=0)
+    batch_size: int = Field(default=128, ge=1, le=65_536)
+    learning_rate: float = Field(default=1e-4, gt=0, le=1.0)
     precision: Literal["auto", "float32", "bfloat16"] = Field(
         default="auto",
         description="training autocast; auto: the faster on this machine, timed at start-up",
@@ -68,9 +71,11 @@ class SearchSpec(Frozen):
     """A search player: MCTS with a rollout budget per move, or the greedy baseline."""
 
     kind: Literal["mcts", "greedy"] = "mcts"
-    rollouts: int = Field(default=100, ge=1, description="MCTS rollouts per move")
-    c_puct: float = Field(default=1.0, gt=0, description="PUCT exploration constant")
-    batch: int = Field(default=8, ge=1, description="rollouts per batch of leaf evaluations")
+    rollouts: int = Field(default=100, ge=1, le=100_000, description="MCTS rollouts per move")
+    c_puct: float = Field(default=1.0, gt=0, le=1e6, description="PUCT exploration constant")
+    batch: int = Field(
+        default=8, ge=1, le=4096, description="rollouts per batch of leaf evaluations"
+    )
 
     def label(self) -> str:
         return f"mcts-{self.rollouts}" if self.kind == "mcts" else "greedy"
@@ -89,9 +94,14 @@ class MnistDebateConfig(Frozen):
     )
     device: str = Field(default="auto", description="'auto' uses the GPU when there is one")
     judge_alone_images: int = Field(
-        default=10_000, ge=1, description="test images for the judge-alone rows"
+        default=10_000,
+        ge=1,
+        le=MNIST_TEST_IMAGES,
+        description="test images for the judge-alone rows",
     )
-    images: int = Field(default=200, ge=1, description="test images for the debate rows")
+    images: int = Field(
+        default=200, ge=1, le=MNIST_TEST_IMAGES, description="test images for the debate rows"
+    )
     firsts: list[Literal["honest", "liar"]] = Field(default=["honest", "liar"], min_length=1)
     precommit: list[bool] = Field(default=[True, False], min_length=1)
     nonzero_only: bool = Field(
@@ -114,16 +124,25 @@ class MnistDebateConfig(Frozen):
     curve_rollouts: list[int] = Field(
         default=[3, 10, 30], description="extra MCTS budgets for the accuracy-vs-rollouts plot"
     )
-    curve_images: int = Field(default=100, ge=1, description="images per curve point")
-    transcript_images: int = Field(
-        default=1, ge=0, description="images whose debates are also run through the engine"
+    curve_images: int = Field(
+        default=100, ge=1, le=MNIST_TEST_IMAGES, description="images per curve point"
     )
-    window: int = Field(default=512, ge=1, description="games played in lockstep")
-    eval_batch: int = Field(default=1024, ge=1, description="judge batch size")
+    transcript_images: int = Field(
+        default=1,
+        ge=0,
+        le=MNIST_TEST_IMAGES,
+        description="images whose debates are also run through the engine",
+    )
+    window: int = Field(default=512, ge=1, le=1_000_000, description="games played in lockstep")
+    eval_batch: int = Field(default=1024, ge=1, le=1_048_576, description="judge batch size")
     seed: int = 0
-    quick_images: int = Field(default=6, ge=1, description="--quick: debate and curve images")
-    quick_judge_steps: int = Field(default=150, ge=1, description="--quick: judge batches")
-    quick_judge_alone_images: int = Field(default=1000, ge=1)
+    quick_images: int = Field(
+        default=6, ge=1, le=MNIST_TEST_IMAGES, description="--quick: debate and curve images"
+    )
+    quick_judge_steps: int = Field(
+        default=150, ge=1, le=10_000_000, description="--quick: judge batches"
+    )
+    quick_judge_alone_images: int = Field(default=1000, ge=1, le=MNIST_TEST_IMAGES)
 
     @field_validator("pixel_counts")
     @classmethod
@@ -136,16 +155,19 @@ class MnistDebateConfig(Frozen):
     @field_validator("judge")
     @classmethod
     def _threads(cls, recipe: JudgeRecipe) -> JudgeRecipe:
-        if isinstance(recipe.threads, int) and recipe.threads < 1:
-            raise ValueError(f"threads {recipe.threads} is below 1")
+        if isinstance(recipe.threads, int) and not 1 <= recipe.threads <= 1024:
+            raise ValueError(f"threads {recipe.threads} is outside 1..1024")
+        for pixels, steps in recipe.steps.items():
+            if not 1 <= steps <= 10_000_000:
+                raise ValueError(f"steps {steps} for {pixels} pixels is outside 1..10000000")
         return recipe
 
     @field_validator("curve_rollouts")
     @classmethod
     def _rollouts(cls, values: list[int]) -> list[int]:
         for r in values:
-            if r < 1:
-                raise ValueError(f"rollout budget {r} is below 1")
+            if not 1 <= r <= 100_000:
+                raise ValueError(f"rollout budget {r} is outside 1..100000")
         return values
 
     def searches(self) -> dict[Search, PoolSettings]:

@@ -50,14 +50,21 @@ class SweepConfig(BaseModel):
         description='honest challenger\'s checks per level; null or "full" = full search',
     )
     aware: bool = Field(default=True, description="liars know the judge's blind spots")
-    judge_budget: int = Field(default=1, ge=1, description="leaves the naive judge evaluates")
-    debates_per_cell: int = Field(default=2000, ge=1, description="debates simulated per cell")
+    judge_budget: int = Field(
+        default=1, ge=1, le=MAX_LEAVES, description="leaves the naive judge evaluates"
+    )
+    debates_per_cell: int = Field(
+        default=2000, ge=1, le=10_000_000, description="debates simulated per cell"
+    )
     seed: int = Field(default=0, description="base seed; each cell derives its own")
-    workers: int = Field(default=2, ge=1, description="processes simulating cells at once")
-    quick_debates: int = Field(default=200, ge=1, description="debates per cell with --quick")
+    workers: int = Field(default=2, ge=1, le=1024, description="processes simulating cells at once")
+    quick_debates: int = Field(
+        default=200, ge=1, le=10_000_000, description="debates per cell with --quick"
+    )
     sample_transcripts: int = Field(
         default=1,
         ge=0,
+        le=10_000,
         description="debates per cell also played through the engine and kept whole in "
         "transcripts.jsonl (for `debate show` and for checking the simulator)",
     )
