@@ -8,8 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from debate.engine import Debaters, describe_error, run_debate
+from debate.engine import Debaters, run_debate
 from debate.errors import DebateError, StopsRun
+from debate.failures import describe_error
 from debate.progress import DebateObserver, NullProgress, ProgressReporter
 from debate.protocol import Protocol
 from debate.quotes import EvidencePolicy

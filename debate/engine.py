@@ -8,14 +8,14 @@ Flow: question -> shown answers and seats -> rounds (simultaneous speakers await
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from debate.errors import ConfigError, StopsRun
-from debate.positions import shown_answers
+from debate.failures import RoleFailed, describe_error, role
+from debate.positions import checked_shown, choose_shown
 from debate.progress import DebateObserver, NullObserver
 from debate.protocol import JUDGE, Protocol, Round
 from debate.quotes import EvidencePolicy, find_quotes
@@ -39,58 +39,6 @@ Debaters = Debater | Mapping[str, Debater]
 """One debater for every seat (self-play), or one per seat name."""
 
 
-def choose_shown(
-    question: Question, n_answers: int, rng: random.Random, swap: bool | None
-) -> list[int]:
-    """The shown answers of a debate run without an explicit order.
-
-    The answer *set* depends on the question alone (``shown_answers``), so a position-swapped
-    pair shows the same answers: ``swap=False`` lists the correct answer first, ``swap=True``
-    reverses that order, ``None`` shuffles it with ``rng``. For every answer in every position,
-    pass the orders of ``debate.positions.answer_orders`` as ``shown``.
-    """
-    shown = shown_answers(question, n_answers, 0)
-    if swap is None:
-        rng.shuffle(shown)
-    elif swap:
-        shown.reverse()
-    return shown
-
-
-def _checked_shown(question: Question, shown: Sequence[int]) -> list[int]:
-    order = list(shown)
-    if question.correct_index not in order:
-        raise ValueError(f"shown answers {order} leave out the correct answer")
-    if len(set(order)) != len(order) or not all(0 <= i < len(question.options) for i in order):
-        raise ValueError(f"shown answers {order} must be distinct options of the question")
-    return order
-
-
-def describe_error(exc: BaseException) -> str:
-    """``Type: message`` on one line, with a placeholder for an error that says nothing."""
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text or '(no message)'}"
-
-
-class RoleFailed(Exception):
-    """An error raised by one role (a debater's seat or the judge), named in its message."""
-
-    def __init__(self, role: str, cause: Exception) -> None:
-        super().__init__(f"{role}: {describe_error(cause)}")
-        self.role = role
-        self.cause = cause
-
-
-@contextlib.asynccontextmanager
-async def _role(role: str) -> AsyncIterator[None]:
-    try:
-        yield
-    except RoleFailed:
-        raise
-    except Exception as exc:
-        raise RoleFailed(role, exc) from exc
-
-
 def _debater_for(debaters: Debaters, seat: Seat) -> Debater:
     if isinstance(debaters, Mapping):
         if seat.name not in debaters:
@@ -110,7 +58,7 @@ async def _speak(
 ) -> Turn:
     observer.turn_started(view.debate_id, view.seat)
     started_at, clock = time.time(), time.perf_counter()
-    async with _role(view.seat.name):
+    async with role(view.seat.name):
         speech = await debater(view)
     context = view.setup.question.context
     turn = Turn(
@@ -199,7 +147,7 @@ async def _ask_judge(
 ) -> Turn:
     """A ``judge_question`` round: the judge's question, recorded as a turn of its own."""
     started_at, clock = time.time(), time.perf_counter()
-    async with _role(JUDGE):
+    async with role(JUDGE):
         question = await judge.ask(view)
     turn = Turn(
         index=len(view.turns),
@@ -247,7 +195,7 @@ async def run_debate(
     if shown is None:
         shown = choose_shown(question, protocol.n_answers, rng, swap)
     else:
-        shown = _checked_shown(question, shown)
+        shown = checked_shown(question, shown)
     setup = DebateSetup(
         question=question, shown=shown, seats=protocol.seats(question, shown, rng), seed=seed
     )
@@ -291,7 +239,7 @@ async def run_debate(
             )
             for i in range(before, len(turns)):
                 protocol.check_turn(setup, turns[:i], turns[i])
-        async with _role(JUDGE):
+        async with role(JUDGE):
             verdict = await judge(judge_view())
         if len(verdict.probabilities) != len(shown):
             raise ValueError(

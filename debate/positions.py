@@ -10,6 +10,7 @@ so every shown answer sits in every position exactly once.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Literal
 
 from debate.seeds import derive_seed
@@ -59,3 +60,31 @@ def order_label(mode: PositionMode, index: int, n_orders: int) -> str:
     if n_orders == 2:
         return str(bool(index))
     return f"rotation{index}"
+
+
+def choose_shown(
+    question: Question, n_answers: int, rng: random.Random, swap: bool | None
+) -> list[int]:
+    """The shown answers of a debate run without an explicit order.
+
+    The answer *set* depends on the question alone (``shown_answers``), so a position-swapped
+    pair shows the same answers: ``swap=False`` lists the correct answer first, ``swap=True``
+    reverses that order, ``None`` shuffles it with ``rng``. For every answer in every position,
+    pass the orders of ``debate.positions.answer_orders`` as ``shown``.
+    """
+    shown = shown_answers(question, n_answers, 0)
+    if swap is None:
+        rng.shuffle(shown)
+    elif swap:
+        shown.reverse()
+    return shown
+
+
+def checked_shown(question: Question, shown: Sequence[int]) -> list[int]:
+    """``shown`` as a list, checked to be distinct options that include the correct one."""
+    order = list(shown)
+    if question.correct_index not in order:
+        raise ValueError(f"shown answers {order} leave out the correct answer")
+    if len(set(order)) != len(order) or not all(0 <= i < len(question.options) for i in order):
+        raise ValueError(f"shown answers {order} must be distinct options of the question")
+    return order
