@@ -28,7 +28,9 @@ def render_summary(summary: JudgeSummary, judged: Sequence[Transcript]) -> Rende
     head.add_row("debates judged", str(summary.n))
     head.add_row(
         "accuracy",
-        f"{summary.correct}/{summary.n} = {_pct(summary.accuracy)}  "
+        f"{summary.correct}/{summary.n} right"
+        + (f", {summary.ties} tied (scored as fair guesses)" if summary.ties else "")
+        + f" = {_pct(summary.accuracy)}  "
         f"(95% CI {_pct(summary.ci_low)} to {_pct(summary.ci_high)})",
     )
     head.add_row(
@@ -62,7 +64,10 @@ def render_summary(summary: JudgeSummary, judged: Sequence[Transcript]) -> Rende
             (f"{letter(position)} ", f"bold {colour(position)}"),
             literal(t.setup.answer_text(position), multiline=False),
         )
-        mark = Text("right", "bold green") if t.correct else Text("wrong", "bold red")
+        if t.tie:  # the one scoring rule: a tie is a fair guess, scored 1/k
+            mark = Text(f"tie ({t.score:.2g})", "bold yellow")
+        else:
+            mark = Text("right", "bold green") if t.correct else Text("wrong", "bold red")
         debates.add_row(
             str(i),
             literal(t.setup.question.text, multiline=False),

@@ -96,6 +96,8 @@ class JudgeSummary(BaseModel):
     bins: list[CalibrationBin]
     failed: int
     """Debates of this judge that failed before a verdict (not in the figures above)."""
+    ties: int = 0
+    """Verdicts tied on the top answer, each scored 1/k in the accuracy."""
     mean_seconds: float | None
 
 
@@ -123,6 +125,7 @@ def summarize_judge(transcripts: Sequence[Transcript], judge_name: str) -> Judge
         ece=expected_calibration_error(confidences, hits),
         bins=calibration_bins(confidences, hits),
         failed=len(mine) - len(judged),
+        ties=sum(1 for t in judged if t.tie),
         mean_seconds=sum(seconds) / len(seconds) if seconds else None,
     )
 

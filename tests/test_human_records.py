@@ -193,6 +193,25 @@ def test_summarize_judge_figures_and_calibration_bins() -> None:
     assert summary.ci_low < 1 == summary.accuracy
 
 
+def test_a_human_tie_scores_half_in_the_summary_and_shows_as_a_tie() -> None:
+    from rich.console import Console
+
+    from evals.judge_summary import render_summary
+
+    ts = debates(2)
+    judged = [rejudged(ts[0], judgment(ts[0], 0.5)), rejudged(ts[1], judgment(ts[1], 0.5))]
+    right = ts[1].setup.correct_position
+    judged[1] = rejudged(ts[1], judgment(ts[1], 0.9 if right == 0 else 0.1))
+    summary = summarize_judge(judged, "human:ann")
+    assert (summary.n, summary.correct, summary.ties) == (2, 1, 1)
+    assert summary.accuracy == pytest.approx(0.75)
+    console = Console(record=True, width=120, color_system=None)
+    console.print(render_summary(summary, judged))
+    text = console.export_text()
+    assert "1/2 right, 1 tied (scored as fair guesses) = 75%" in text
+    assert "tie (0.5)" in text
+
+
 def test_calibration_bins_are_closed_on_the_left() -> None:
     bins = calibration_bins([0.6, 0.59, 0.9, 1.0, 0.3], [True, False, True, False, True])
     assert [(b.low, b.n, b.accuracy) for b in bins] == [(0.5, 2, 0.5), (0.6, 1, 1.0), (0.9, 2, 0.5)]
