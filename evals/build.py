@@ -184,7 +184,8 @@ def check_compatible(
 ) -> None:
     """Every compatibility rule, checked once when a run is built (before anything is
     written): the judge kind each protocol needs, answer counts against each question's
-    options, and the domain each protocol and role plays (``check_question``)."""
+    options, and the domain each protocol and role plays (``check_question``). Each rule
+    runs once per protocol, judge or cell it concerns, not once per combination."""
     for _, protocol, judge_spec in cells:
         judge = judges[judge_name(judge_spec)]
         if protocol.needs_questioning_judge() and not isinstance(judge, QuestioningJudge):
@@ -193,10 +194,14 @@ def check_compatible(
                 f"human judge); judge {judge_name(judge_spec)!r} "
                 f"({type(judge).__name__}) cannot"
             )
-        for question in questions:
+    protocols = {id(protocol): protocol for _, protocol, _ in cells}.values()
+    debated = any(protocol.has_debaters() for protocol in protocols)
+    for question in questions:
+        for protocol in protocols:
             protocol.check_question(question)
-            if protocol.has_debaters():
-                _check_role(debater, question)
+        if debated:
+            _check_role(debater, question)
+        for judge in judges.values():
             _check_role(judge, question)
 
 
@@ -226,17 +231,23 @@ def build_jobs(
     for cell, protocol, judge_spec in cells:
         cell_id = _cell_id(cell)
         for question in questions:
-            shown_n = min(protocol.n_answers, len(question.options))
-            n_orders = 1 if config.position_swap == "random" else shown_n
+            balanced = (
+                None
+                if config.position_swap == "random"
+                else answer_orders(question, protocol.n_answers, config.seed, config.position_swap)
+            )
+            n_orders = 1 if balanced is None else len(balanced)
             for index in range(n_orders):
                 tag = order_label(config.position_swap, index, n_orders)
                 # The answer order is hashed, not spelled out: judges are handed the id.
                 order = hashlib.sha256(f"{cell_id}|{question.id}|{tag}".encode()).hexdigest()
                 debate_id = f"{cell_id}:{question.id}:{order[:8]}"
                 seed = derive_seed(config.seed, debate_id)
-                shown = answer_orders(
-                    question, protocol.n_answers, config.seed, config.position_swap, seed
-                )[index]
+                shown = (
+                    balanced[index]
+                    if balanced is not None
+                    else answer_orders(question, protocol.n_answers, config.seed, "random", seed)[0]
+                )
                 jobs.append(
                     DebateJob(
                         debate_id=debate_id,

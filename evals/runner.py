@@ -119,17 +119,11 @@ def write_outputs(
     run that has stored nothing yet (``--max-cost 0``) gets an empty report; unreadable
     lines are skipped, counted in the report and passed to ``on_skip``.
     """
-    path = run_dir / TRANSCRIPTS
-    bad_lines: list[int] = []
-    if path.exists() and path.read_bytes().strip():
-        target, loaded_transcripts = read_transcripts(path)
-        transcripts = loaded_transcripts.transcripts
-        bad_lines = loaded_transcripts.bad_lines
-        skipped = skipped_note(target, loaded_transcripts)
-        if skipped is not None and on_skip is not None:
-            on_skip(skipped)
-    else:
-        transcripts = []
+    target, stored = read_transcripts(run_dir / TRANSCRIPTS, allow_empty=True)
+    transcripts, bad_lines = stored.transcripts, stored.bad_lines
+    skipped = skipped_note(target, stored)
+    if skipped is not None and on_skip is not None:
+        on_skip(skipped)
     loaded = JudgmentStore(run_dir / JUDGMENTS).load()
     judgments = loaded.records
     rejudged, unmatched = rejudged_all(transcripts, judgments)

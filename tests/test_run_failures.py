@@ -126,8 +126,12 @@ def test_a_superseded_failure_is_never_counted_twice_even_before_compaction(
     )
     bad = good.model_copy(update={"error": "debater_A: ValueError: boom", "verdict": None})
     store = JsonlStore(tmp_path / "t.jsonl")
+    assert store.ids() == store.failed_ids() == set()  # cached from here on, kept up to date
+    seen = []
     for record in (bad, bad, good, bad):  # a second failure, the rerun, then a stray failure
         store.append(record)
+        seen.append((store.ids(), store.failed_ids()))
+    assert seen == [({"d"}, {"d"}), ({"d"}, {"d"}), ({"d"}, set()), ({"d"}, set())]
     loaded = store.load()
     assert [t.error for t in loaded.transcripts] == [None]
     assert store.failed_ids() == set()

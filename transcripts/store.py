@@ -56,6 +56,8 @@ class JsonlRecords(Generic[R]):
         self.noun = noun
         self.replaceable = replaceable
         self._keys: set[str] | None = None
+        self._replaceable_keys: set[str] = set()
+        """Keys whose current record is replaceable; known once ``_keys`` is."""
 
     def read(self, strict: bool = False) -> Records[R]:
         """Every valid record, first per key. ``strict`` turns an unreadable line into a
@@ -82,7 +84,7 @@ class JsonlRecords(Generic[R]):
             key = self.key(record)
             if key in seen:
                 index, line = seen[key]
-                if self.replaceable is not None and self.replaceable(result.records[index]):
+                if self._is_replaceable(result.records[index]):
                     result.records[index] = record  # keeps the first one's place in order
                     result.superseded.append(line)
                     seen[key] = (index, number)
@@ -95,14 +97,29 @@ class JsonlRecords(Generic[R]):
 
     def keys(self) -> set[str]:
         if self._keys is None:
-            self._keys = {self.key(r) for r in self.read().records}
+            records = self.read().records  # one read gives both key sets, kept up to date
+            self._keys = {self.key(r) for r in records}
+            self._replaceable_keys = {self.key(r) for r in records if self._is_replaceable(r)}
         return set(self._keys)
+
+    def replaceable_keys(self) -> set[str]:
+        """Keys whose record a later one would supersede (failed debates, for a transcript)."""
+        self.keys()
+        return set(self._replaceable_keys)
+
+    def _is_replaceable(self, record: R) -> bool:
+        return self.replaceable is not None and self.replaceable(record)
 
     def append(self, record: R) -> None:
         """Write one whole line and flush it to disk before returning."""
         append_lines(self.path, [record.model_dump_json()])
         if self._keys is not None:
-            self._keys.add(self.key(record))
+            key = self.key(record)
+            if key not in self._keys or key in self._replaceable_keys:  # it is the record now
+                self._replaceable_keys.discard(key)
+                if self._is_replaceable(record):
+                    self._replaceable_keys.add(key)
+            self._keys.add(key)
 
     def compact(self) -> int:
         """Drop the lines a later record superseded (rewritten atomically; every other line,
@@ -140,7 +157,7 @@ class JsonlStore(JsonlRecords[Transcript]):
 
     def failed_ids(self) -> set[str]:
         """Debates whose stored record is a failure (rerun by ``--retry-failed``)."""
-        return {t.debate_id for t in self.read().records if t.error is not None}
+        return self.replaceable_keys()
 
     def __iter__(self) -> Iterator[Transcript]:
         return iter(self.load().transcripts)
@@ -189,17 +206,20 @@ def _first_error(exc: Exception) -> str:
     return str(exc).splitlines()[0]
 
 
-def read_transcripts(path: Path | str) -> tuple[Path, LoadResult]:
+def read_transcripts(path: Path | str, *, allow_empty: bool = False) -> tuple[Path, LoadResult]:
     """A transcripts file (or a run directory holding ``transcripts.jsonl``), read with what
-    was skipped, so a caller can report it; a missing or empty file is a ``DataError``."""
+    was skipped, so a caller can report it. A missing or empty file is a ``DataError``
+    unless ``allow_empty`` (a run that has stored nothing yet): then it reads as no records."""
     target = Path(path)
     if target.is_dir():
         target = target / "transcripts.jsonl"
-    if not target.exists():
+    if not target.exists() and not allow_empty:
         raise DataError(f"no such transcripts file: {target}")
-    if not target.read_bytes().strip():
-        raise DataError(f"{target} is empty: no debate has been stored in it yet")
     result = JsonlStore(target).load(strict=True)
+    if not result.transcripts and not result.bad_lines:
+        if allow_empty:
+            return target, result
+        raise DataError(f"{target} is empty: no debate has been stored in it yet")
     if result.bad_lines and not result.transcripts:
         number = result.bad_lines[0]
         raw = target.read_bytes().split(b"\n")[number - 1]

@@ -32,6 +32,23 @@ def _curve(rows: Sequence[dict[str, Any]], pixels: int) -> list[tuple[int, dict[
     return sorted(points, key=lambda p: p[0])
 
 
+def _point(ax: Any, x: float, row: dict[str, Any], marker: str, color: str, label: str) -> None:
+    """One cell's accuracy (percent) at ``x`` with its 95% interval, unjoined."""
+    ax.errorbar(
+        [x],
+        [100 * row["accuracy"]],
+        yerr=[
+            [100 * (row["accuracy"] - row["ci_low"])],
+            [100 * (row["ci_high"] - row["accuracy"])],
+        ],
+        marker=marker,
+        capsize=3,
+        color=color,
+        linestyle="none",
+        label=label,
+    )
+
+
 def rollout_plot(rows: Sequence[dict[str, Any]], config: MnistDebateConfig, path: Path) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -78,29 +95,10 @@ def rollout_plot(rows: Sequence[dict[str, Any]], config: MnistDebateConfig, path
                 and row["first"] == "honest"
                 and str(row["debater"]).startswith("mcts-")
             ):
-                ax.errorbar(
-                    [int(str(row["debater"]).removeprefix("mcts-")) * 1.12],
-                    [100 * row["accuracy"]],
-                    yerr=[[100 * (row["accuracy"] - row["ci_low"])],
-                          [100 * (row["ci_high"] - row["accuracy"])]],
-                    marker="D",
-                    capsize=3,
-                    color=color,
-                    linestyle="none",
-                    label=f"{pixels} px: paper's search",
-                )  # fmt: skip
+                x = int(str(row["debater"]).removeprefix("mcts-")) * 1.12
+                _point(ax, x, row, "D", color, f"{pixels} px: paper's search")
             elif row["debater"] == "greedy" and row["precommit"] and row["first"] == "honest":
-                ax.errorbar(
-                    [greedy_x],
-                    [100 * row["accuracy"]],
-                    yerr=[[100 * (row["accuracy"] - row["ci_low"])],
-                          [100 * (row["ci_high"] - row["accuracy"])]],
-                    marker="x",
-                    capsize=3,
-                    color=color,
-                    linestyle="none",
-                    label=f"{pixels} px: greedy debaters",
-                )  # fmt: skip
+                _point(ax, greedy_x, row, "x", color, f"{pixels} px: greedy debaters")
     ax.set_xscale("log")
     ax.set_xticks([greedy_x, *budgets], ["greedy", *(str(b) for b in budgets)])
     ax.minorticks_off()

@@ -27,7 +27,7 @@ from rich.text import Text
 from debate.errors import ConfigError
 from debate.seeds import rng_for
 from debate.text import seat_label, speaker_label
-from debate.types import TIE_TOLERANCE, AgentInfo, JudgeView, Seat, Turn, Verdict, letter
+from debate.types import AgentInfo, JudgeView, Seat, Turn, Verdict, letter
 from judges.human.entry import Entry, parse_line
 from judges.human.keys import KeySource, SessionQuit, TerminalKeys
 from transcripts.render import colour, literal, render_question, render_turn
@@ -114,15 +114,13 @@ class HumanJudge:
         rationale = self._rationale()
         seconds = time.perf_counter() - self._clock
         self.done += 1
-        top = max(probabilities)
-        leaders = [i for i, p in enumerate(probabilities) if abs(p - top) <= TIE_TOLERANCE]
-        choice = leaders[0] if len(leaders) == 1 else None  # a tie: no pick, scored 1/k
-        return Verdict(
+        verdict = Verdict(
             probabilities=probabilities,
-            choice=choice,
             raw=rationale,
             request={"display_order": order, "entered": entered, "seconds": round(seconds, 3)},
         )
+        # The pick is recorded; a tie has none and is scored 1/k (``Verdict.score``).
+        return verdict.model_copy(update={"choice": None if verdict.tied else verdict.decision})
 
     async def ask(self, view: JudgeView) -> str:
         """A question for the debaters, typed between rounds (recorded as a turn)."""
