@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from debate import DebateJob, ModelDebater, run_many
+from debate import LiveJob, ModelDebater, run_many
 from debate.domains.evidence import evidence_questions
 from debate.models import Backend, GenerateRequest, GenerateResponse, Model, ModelConfig
 from debate.models.fake_server import default_reply
@@ -84,11 +84,11 @@ def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
     return proc, proc.stdout.readline().split()[-1] + "/v1"
 
 
-def jobs(n: int, debater: Model, judge: Model) -> list[DebateJob]:
+def jobs(n: int, debater: Model, judge: Model) -> list[LiveJob]:
     protocol = build_protocol("debate-sequential", {"rounds": 3})
     questions = evidence_questions(n, seed=0)
     return [
-        DebateJob(f"d{i}", q, protocol, ModelDebater(debater), ModelJudge(judge), seed=i)
+        LiveJob(f"d{i}", q, protocol, ModelDebater(debater), ModelJudge(judge), seed=i)
         for i, q in enumerate(questions)
     ]
 

@@ -21,12 +21,11 @@ import time
 from pathlib import Path
 
 from debate import ModelDebater
-from debate.batch import DebateJob, run_many
+from debate.batch import LiveJob, run_many
 from debate.models import Message, Model, ModelConfig, SamplingSettings
 from debate.models.local import LocalBackend
 from debate.models.local_store import DEFAULT_LOCAL_MODEL, KNOWN_MODELS, packaged_gguf
-from evals.bigbench import logical_deduction
-from evals.config import LogicalDeductionDataset
+from evals.bigbench import LogicalDeductionDataset, logical_deduction
 from judges.model_judge import ModelJudge
 from protocols import SequentialDebate
 
@@ -61,7 +60,7 @@ async def throughput(backend: LocalBackend, debates: int, max_tokens: int) -> tu
     debater, judge = ModelDebater(model), ModelJudge(model, probabilities="logprobs", max_reasks=0)
     questions = logical_deduction(LogicalDeductionDataset(objects=3, limit=debates))
     jobs = [
-        DebateJob(
+        LiveJob(
             debate_id=f"bench-{debates}-{q.id}",
             question=q,
             protocol=SequentialDebate(rounds=1),

@@ -5,7 +5,7 @@ Public API (``import debate`` stays fast: provider SDKs and torch load only when
     from debate import run_debate, run_many, DebateJob, Question, Protocol, Round
 """
 
-from debate.batch import DebateJob, RunStopped, run_many
+from debate.batch import DebateJob, LiveJob, RunStopped, run_many
 from debate.debaters import ModelDebater
 from debate.engine import run_debate
 from debate.errors import ConfigError, DataError, DebateError
@@ -36,6 +36,7 @@ __all__ = [
     "DebaterView",
     "Judge",
     "JudgeView",
+    "LiveJob",
     "ModelDebater",
     "Protocol",
     "Question",

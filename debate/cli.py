@@ -20,8 +20,10 @@ from rich.console import Console
 from debate.errors import DebateError
 
 if TYPE_CHECKING:
-    from evals.config import EvalConfig
-    from evals.sweep.grid import SweepConfig
+    from rich.console import RenderableType
+
+    from debate.progress import ProgressReporter
+    from evals.experiments import RunOptions
 
 app = typer.Typer(
     add_completion=False,
@@ -52,6 +54,15 @@ RetryFailedOption = Annotated[
         "--retry-failed",
         help="with --resume (implied): rerun the debates stored as failures, replacing them",
     ),
+]
+
+ExecutorOption = Annotated[
+    str,
+    typer.Option("--executor", help="where debates run: local (this process) or processes"),
+]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option("--workers", min=1, max=1024, help="processes for --executor processes"),
 ]
 
 
@@ -95,109 +106,57 @@ def one_line_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _run(
-    config_name: str,
-    config: object,
-    out: Path,
+class ConsoleUI:
+    """The CLI's side of ``evals.experiments.RunUI``: tables and lines on stdout, progress
+    and warnings on stderr."""
+
+    def progress(self, unit: str, every: int | None = 100) -> ProgressReporter:
+        from debate.progress import progress_for
+
+        return progress_for(err_console, unit, every)
+
+    def show(self, renderable: RenderableType) -> None:
+        console.print(renderable)
+
+    def say(self, text: str) -> None:
+        say(text)
+
+    def warn(self, text: str) -> None:
+        warn(text)
+
+
+def _run(config: object, out: Path, options: RunOptions) -> None:
+    """Run a config of any experiment type: the experiment its ``type`` names runs it."""
+    from evals.experiments import ExperimentFailed, experiment_for
+
+    try:
+        experiment_for(config).run(config, out, options, ConsoleUI())
+    except ExperimentFailed as exc:
+        _fail(str(exc), status=exc.status)
+
+
+def _options(
     resume: bool,
     data_dir: Path | None,
-    dry_run: bool = False,
-    max_cost: float | None = None,
-    retry_failed: bool = False,
-) -> None:
-    """Run an eval or a sweep: the one place that dispatches on the kind of config."""
-    from debate.progress import progress_for
-    from evals.config import EvalConfig
-    from evals.report import results_table
-    from evals.runner import run_eval
-    from evals.sweep.grid import SweepConfig
+    dry_run: bool,
+    max_cost: float | None,
+    retry_failed: bool,
+    executor: str,
+    workers: int | None,
+) -> RunOptions:
+    from evals.experiments import RunOptions
 
-    if isinstance(config, SweepConfig):
-        if dry_run or max_cost is not None or retry_failed:
-            raise DebateError(
-                "--dry-run, --max-cost and --retry-failed apply to evals of debates, not sweeps"
-            )
-        _run_sweep(config, out, resume)
-        return
-    from evals.mnist.config import MnistDebateConfig
-
-    if isinstance(config, MnistDebateConfig):
-        if dry_run or max_cost is not None or retry_failed:
-            raise DebateError(
-                "--dry-run, --max-cost and --retry-failed do not apply to the MNIST preset"
-            )
-        from debate.commands.mnist import run_mnist_preset
-
-        run_mnist_preset(config, out, resume, data_dir)
-        return
-    assert isinstance(config, EvalConfig)
-    if dry_run:
-        _dry_run(config, out if resume or retry_failed else None, data_dir, retry_failed)
-        return
-    outcome = run_eval(
-        config,
-        out,
-        resume=resume or retry_failed,
-        progress=progress_for(err_console),
-        data_root=data_dir,
-        max_cost_usd=max_cost,
+    if executor not in ("local", "processes"):
+        raise DebateError(f"--executor must be local or processes, not {executor!r}")
+    return RunOptions(
+        resume=resume,
         retry_failed=retry_failed,
+        dry_run=dry_run,
+        max_cost_usd=max_cost,
+        data_root=data_dir,
+        executor=executor,
+        workers=workers,
     )
-    console.print(results_table(outcome.results, config.name))
-    if config.note:
-        say(f"note: {config.note}")
-    say(
-        f"ran {outcome.ran} debates in {outcome.seconds:.1f} s "
-        f"({outcome.skipped} already stored, {outcome.failed} failed); "
-        f"cost ${outcome.cost_usd:.4f}"
-    )
-    if outcome.not_started:
-        say(
-            f"stopped: --max-cost ${max_cost:g} reached; {outcome.not_started} debates not "
-            "started (rerun with --resume to continue)"
-        )
-    say(f"run directory: {outcome.run_dir}")
-    if outcome.ran and outcome.failed == outcome.ran:
-        _fail(
-            f"all {outcome.ran} debates failed (first: {outcome.first_error}); they are "
-            "stored as failures: fix the cause and rerun with --retry-failed",
-            status=1,
-        )
-    if outcome.failed:
-        warn(
-            f"{outcome.failed} of {outcome.ran} debates failed (first: {outcome.first_error}); "
-            "they count as wrong; rerun them with --retry-failed"
-        )
-
-
-def _dry_run(
-    config: EvalConfig, run_dir: Path | None, data_dir: Path | None, retry_failed: bool = False
-) -> None:
-    """Print the calls and estimated cost of a run; call no model and write nothing."""
-    from evals.plan import plan_eval, plan_table
-
-    plan = plan_eval(config, run_dir, data_dir, retry_failed=retry_failed)
-    console.print(plan_table(plan, config.name))
-    say(
-        f"dry run: {plan.debates} debates planned ({plan.stored} already stored), "
-        f"{plan.usage.calls} model calls, estimated cost ${plan.usage.cost_usd:.4f} "
-        "(outputs counted at max_tokens; nothing was called or written)"
-    )
-
-
-def _run_sweep(config: SweepConfig, out: Path, resume: bool) -> None:
-    from evals.sweep.report import headline_table
-    from evals.sweep.runner import CellProgress, run_sweep
-
-    with CellProgress(err_console) as progress:
-        outcome = run_sweep(config, out, resume=resume, progress=progress)
-    console.print(headline_table(outcome.rows, config.name))
-    debates = outcome.ran * config.debates_per_cell
-    say(
-        f"simulated {outcome.ran} cells ({debates} debates) in {outcome.seconds:.1f} s wall time "
-        f"({outcome.skipped} cells already stored); report in {outcome.report_seconds:.1f} s"
-    )
-    say(f"run directory: {outcome.run_dir}")
 
 
 def _default_out(name: str) -> Path:
@@ -215,21 +174,16 @@ def run(
     dry_run: DryRunOption = False,
     max_cost: MaxCostOption = None,
     retry_failed: RetryFailedOption = False,
+    executor: ExecutorOption = "local",
+    workers: WorkersOption = None,
 ) -> None:
-    """Run the eval or sweep described by a config file."""
-    from evals.sweep.grid import load_any_config
+    """Run the experiment a config file describes (eval, sweep, rejudge, ...)."""
+    from evals.experiments import load_run_config
+    from evals.experiments import quick as quick_form
 
-    cfg = load_any_config(config)
-    _run(
-        config.stem,
-        cfg.quick() if quick else cfg,
-        out or _default_out(config.stem),
-        resume,
-        data_dir,
-        dry_run,
-        max_cost,
-        retry_failed,
-    )
+    cfg = load_run_config(config)
+    options = _options(resume, data_dir, dry_run, max_cost, retry_failed, executor, workers)
+    _run(quick_form(cfg) if quick else cfg, out or _default_out(config.stem), options)
 
 
 @app.command("eval")
@@ -243,13 +197,15 @@ def eval_(
     dry_run: DryRunOption = False,
     max_cost: MaxCostOption = None,
     retry_failed: RetryFailedOption = False,
+    executor: ExecutorOption = "local",
+    workers: WorkersOption = None,
 ) -> None:
-    """Run a named preset eval (or sweep, e.g. judge-error-depth)."""
+    """Run a named preset (an eval, or another experiment type, e.g. judge-error-depth)."""
     from evals.presets import load_preset
 
     config = load_preset(preset, quick=quick)
-    out = out or _default_out(preset)
-    _run(preset, config, out, resume, data_dir, dry_run, max_cost, retry_failed)
+    options = _options(resume, data_dir, dry_run, max_cost, retry_failed, executor, workers)
+    _run(config, out or _default_out(preset), options)
 
 
 @app.command()
@@ -280,27 +236,17 @@ def show(
 @app.command()
 @one_line_errors
 def report(run_dir: Annotated[Path, typer.Argument(help="run directory")]) -> None:
-    """Recompute results.csv/json, report.md and plots from a run's transcripts or cells."""
-    from evals.report import results_table
-    from evals.runner import write_outputs
-    from evals.sweep.report import headline_table, is_sweep_run, rebuild_sweep_report
+    """Recompute results.csv/json, report.md and plots of a run, by its recorded type."""
+    from evals.eval_experiment import report_transcripts
+    from evals.experiments import experiment_for, recorded_config
 
     if not run_dir.is_dir():
         raise DebateError(f"no such run directory: {run_dir}")
-    from evals.mnist.report import mnist_run_config
-
-    if is_sweep_run(run_dir):
-        console.print(headline_table(rebuild_sweep_report(run_dir), str(run_dir)))
-    elif (mnist := mnist_run_config(run_dir)) is not None:
-        from evals.mnist.report import write_outputs as write_mnist_outputs
-        from evals.mnist.table import results_table as mnist_table
-
-        console.print(mnist_table(write_mnist_outputs(run_dir, mnist), mnist))
+    config = recorded_config(run_dir)
+    if config is None:  # transcripts gathered without a config: report what is stored
+        report_transcripts(run_dir, ConsoleUI())
     else:
-        results = write_outputs(run_dir, on_skip=warn)
-        if not results:
-            warn(f"{run_dir} holds no finished debate yet: the report is empty")
-        console.print(results_table(results, str(run_dir)))
+        experiment_for(config).report(config, run_dir, ConsoleUI())
     say(f"report: {run_dir / 'report.md'}")
 
 

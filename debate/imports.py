@@ -10,6 +10,26 @@ from typing import Any
 from debate.errors import ConfigError
 
 
+def _cwd_importable() -> None:
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)
+
+
+def import_plugins(modules: list[str]) -> None:
+    """Import the modules a config lists under ``plugins``, so the kinds they register
+    (``@register``) can be named in it; one line if one cannot be imported."""
+    _cwd_importable()
+    for name in modules:
+        if not isinstance(name, str) or not name.replace(".", "").replace("_", "").isalnum():
+            raise ConfigError(f"plugins: {name!r} is not a module name")
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            reason = " ".join(str(exc).split())
+            raise ConfigError(f"plugin module {name!r}: {type(exc).__name__}: {reason}") from None
+
+
 def import_target(target: str) -> Any:
     """The object named by ``module:attribute`` (dots allowed in both), with a one-line error
     if it is not there.
@@ -21,9 +41,7 @@ def import_target(target: str) -> Any:
     module_name, sep, attr = target.partition(":")
     if not sep or not module_name or not attr:
         raise ConfigError(f"target {target!r} must look like 'module:attribute'")
-    cwd = os.getcwd()
-    if cwd not in sys.path and "" not in sys.path:
-        sys.path.append(cwd)
+    _cwd_importable()
     try:
         found: Any = importlib.import_module(module_name)
         for part in attr.split("."):

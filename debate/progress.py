@@ -24,9 +24,13 @@ from debate.types import JudgeView, Seat, Transcript, Turn
 
 
 class ProgressReporter(Protocol):
+    """One interface for every experiment: ``start`` with the total and what is already
+    stored, ``advance`` by a finished debate (its transcript counts failures) or by
+    ``count`` units that have none (a sweep's simulated cells), ``finish`` once."""
+
     def start(self, total: int, skipped: int) -> None: ...
 
-    def advance(self, transcript: Transcript) -> None: ...
+    def advance(self, transcript: Transcript | None = None, *, count: int = 1) -> None: ...
 
     def finish(self) -> None: ...
 
@@ -73,7 +77,7 @@ class NullProgress:
     def start(self, total: int, skipped: int) -> None:
         pass
 
-    def advance(self, transcript: Transcript) -> None:
+    def advance(self, transcript: Transcript | None = None, *, count: int = 1) -> None:
         pass
 
     def finish(self) -> None:
@@ -81,23 +85,28 @@ class NullProgress:
 
 
 class PlainProgress:
-    """One line every ``every`` debates: readable in logs, no control characters."""
+    """A line every ``every`` units (None: every tenth of the total): readable in logs, no
+    control characters."""
 
-    def __init__(self, stream: IO[str] | None = None, every: int = 100) -> None:
+    def __init__(
+        self, stream: IO[str] | None = None, every: int | None = 100, unit: str = "debates"
+    ) -> None:
         self.stream = stream or sys.stderr
         self.every = every
+        self.unit = unit
         self.done = self.total = self.errors = 0
 
     def start(self, total: int, skipped: int) -> None:
         self.total, self.done = total, skipped
-        print(f"debates: {total} planned, {skipped} already stored", file=self.stream)
+        self.step = self.every or max(1, total // 10)
+        print(f"{self.unit}: {total} planned, {skipped} already stored", file=self.stream)
 
-    def advance(self, transcript: Transcript) -> None:
-        self.done += 1
-        self.errors += transcript.error is not None
-        if self.done % self.every == 0 or self.done == self.total:
+    def advance(self, transcript: Transcript | None = None, *, count: int = 1) -> None:
+        before, self.done = self.done, self.done + count
+        self.errors += transcript is not None and transcript.error is not None
+        if self.done // self.step != before // self.step or self.done == self.total:
             print(
-                f"debates: {self.done}/{self.total} done, {self.errors} failed",
+                f"{self.unit}: {self.done}/{self.total} done, {self.errors} failed",
                 file=self.stream,
                 flush=True,
             )
@@ -128,15 +137,20 @@ class RichProgress:
             self.description, total=total, completed=skipped, failed=0
         )
 
-    def advance(self, transcript: Transcript) -> None:
+    def advance(self, transcript: Transcript | None = None, *, count: int = 1) -> None:
         assert self.task is not None
-        failed = int(self.progress.tasks[0].fields["failed"]) + (transcript.error is not None)
-        self.progress.update(self.task, advance=1, failed=failed)
+        failed = int(self.progress.tasks[0].fields["failed"])
+        failed += transcript is not None and transcript.error is not None
+        self.progress.update(self.task, advance=count, failed=failed)
 
     def finish(self) -> None:
         self.progress.stop()
 
 
-def progress_for(console: Console) -> ProgressReporter:
-    """A bar on a terminal, plain lines otherwise."""
-    return RichProgress(console) if console.is_terminal else PlainProgress(console.file)
+def progress_for(
+    console: Console, unit: str = "debates", every: int | None = 100
+) -> ProgressReporter:
+    """A bar on a terminal, plain lines otherwise (a line every ``every`` units)."""
+    if console.is_terminal:
+        return RichProgress(console, unit)
+    return PlainProgress(console.file, every, unit)

@@ -1,146 +1,49 @@
-"""Turn an ``EvalConfig`` into live debaters, judges and a list of debate jobs."""
+"""Turn an ``EvalConfig`` into data jobs, checking every compatibility rule first.
+
+Roles are built once here (by ``Components``) to check them against the questions before
+anything is written; the same components can then run the jobs in process, so nothing is
+built twice.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from debate.batch import DebateJob
-from debate.best_of_n import BestOfNDebater
-from debate.debaters import ModelDebater
-from debate.domains.evidence import EvidenceDebater
+from debate.components import Components, RoleContext
 from debate.errors import ConfigError
-from debate.imports import import_target
-from debate.models import Backend, FunctionBackend, Model
+from debate.jobs import DebateJob, ProtocolSpec, SeatSpecs
 from debate.positions import answer_orders, order_label
 from debate.prompts import PromptSet
-from debate.protocol import Protocol, build_protocol
-from debate.quotes import EvidencePolicy
-from debate.roles import Debater, Judge, QuestioningJudge
+from debate.protocol import Protocol
+from debate.registry import Spec, label
+from debate.roles import Judge, QuestioningJudge
 from debate.seeds import derive_seed
 from debate.types import Question
-from evals.config import (
-    AnthropicBackendSpec,
-    AnyBackend,
-    AnyDebater,
-    AnyJudge,
-    CustomRoleSpec,
-    EvalConfig,
-    HumanJudgeSpec,
-    LocalBackendSpec,
-    ModelDebaterSpec,
-    ModelJudgeSpec,
-    ModelRoleSpec,
-    OpenAIBackendSpec,
-    SimulatedJudgeSpec,
-)
-from judges.model_judge import ModelJudge
-from judges.simulated import SimulatedJudge
+from evals.config import EvalConfig
 
 
-def build_backend(spec: AnyBackend) -> Backend:
-    """The backend a spec names; provider SDKs are imported only for their own kind."""
-    if isinstance(spec, OpenAIBackendSpec):
-        from debate.models.openai_backend import OpenAIBackend
+@dataclass(frozen=True)
+class EvalCell:
+    """One protocol x judge cell: its parameters (results group by them), the protocol
+    built from its spec (to check and plan), and the specs the jobs carry."""
 
-        return OpenAIBackend(
-            base_url=spec.base_url,
-            api_key_env=spec.api_key_env,
-            max_connections=spec.max_connections,
-            logprobs=spec.logprobs,
-            max_tokens_param=spec.max_tokens_param,
-            extra_body=spec.extra_body,
-        )
-    if isinstance(spec, AnthropicBackendSpec):
-        from debate.models.anthropic_backend import AnthropicBackend
-
-        return AnthropicBackend(
-            base_url=spec.base_url,
-            api_key_env=spec.api_key_env,
-            max_connections=spec.max_connections,
-            sampling_in_body=spec.sampling_in_body,
-            extra_body=spec.extra_body,
-        )
-    if isinstance(spec, LocalBackendSpec):
-        from debate.models.local import LocalBackend, LocalModelSettings
-
-        # One loaded model and batch worker per settings, shared by every role using it.
-        return LocalBackend(LocalModelSettings(**spec.model_dump(exclude={"kind"})))
-    fn = import_target(spec.target)
-    if not callable(fn):
-        raise ConfigError(f"backend target {spec.target!r} is not callable")
-    return FunctionBackend(fn, name=spec.target, logprobs=spec.logprobs)
+    params: dict[str, Any]
+    protocol: Protocol
+    protocol_spec: ProtocolSpec
+    judge: Spec
 
 
-def build_model(spec: ModelRoleSpec) -> Model:
-    return Model(build_backend(spec.backend), spec.model, name=spec.name)
+def role_context(config: Any) -> RoleContext:
+    """The prompts and quote policy every role of a run is built with (an eval's or a
+    rejudge run's ``prompts`` and ``evidence``)."""
+    from evals.presets import prompts_file  # lazy: presets import the sweep configs
 
-
-def build_custom(spec: CustomRoleSpec, role: type[Debater] | type[Judge]) -> Any:
-    """A user's role class by import path, built as ``Class(**settings)`` and checked to
-    have the role's methods; any failure is one line naming the class."""
-    target = import_target(spec.kind)
-    what = role.__name__.lower()
-    if not callable(target):
-        raise ConfigError(f"{what} kind {spec.kind!r} is not a class or factory")
-    try:
-        built = target(**spec.settings)
-    except (TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
-        reason = " ".join(str(exc).split())
-        raise ConfigError(f"cannot build {what} {spec.kind!r}: {reason}") from None
-    if not isinstance(built, role):
-        raise ConfigError(
-            f"{what} kind {spec.kind!r} built a {type(built).__name__}, which lacks the "
-            f"{what} methods (async __call__(view) and describe())"
-        )
-    return built
-
-
-def build_debater(
-    spec: AnyDebater, prompts: PromptSet, evidence: EvidencePolicy | None = None
-) -> Debater:
-    if isinstance(spec, ModelDebaterSpec) and spec.best_of > 1:
-        model = build_model(spec)
-        ranker = build_model(spec.preference) if spec.preference else model
-        base = ModelDebater(model, prompts)
-        return BestOfNDebater(base, spec.best_of, ModelJudge(ranker, prompts), evidence)
-    if isinstance(spec, ModelRoleSpec):
-        return ModelDebater(build_model(spec), prompts)
-    if isinstance(spec, CustomRoleSpec):
-        debater: Debater = build_custom(spec, Debater)
-        return debater
-    return EvidenceDebater()
-
-
-def judge_name(spec: AnyJudge) -> str:
-    if isinstance(spec, HumanJudgeSpec):
-        return f"human:{spec.id}"
-    if isinstance(spec, ModelRoleSpec):
-        return spec.name or spec.model.model
-    if isinstance(spec, CustomRoleSpec):
-        return spec.name or spec.kind
-    return spec.name
-
-
-def build_judge(spec: AnyJudge, prompts: PromptSet) -> Judge:
-    if isinstance(spec, SimulatedJudgeSpec):
-        return SimulatedJudge(spec.errors, weight=spec.weight, name=spec.name)
-    if isinstance(spec, HumanJudgeSpec):
-        # A person needs the terminal to themselves, one debate at a time, watching it run.
-        raise ConfigError(f"judge human:{spec.id} judges with `debate judge --live`, not here")
-    if isinstance(spec, CustomRoleSpec):
-        judge: Judge = build_custom(spec, Judge)
-        return judge
-    if isinstance(spec, ModelJudgeSpec):
-        return ModelJudge(
-            build_model(spec),
-            prompts,
-            probabilities=spec.probabilities,
-            max_reasks=spec.max_reasks,
-        )
-    return ModelJudge(build_model(spec), prompts)
+    prompts = PromptSet.from_toml(prompts_file(config.prompts)) if config.prompts else None
+    return RoleContext(prompts=prompts, evidence=config.evidence)
 
 
 def _cell_id(cell: dict[str, Any]) -> str:
@@ -148,25 +51,22 @@ def _cell_id(cell: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def eval_cells(
-    config: EvalConfig,
-    make_protocol: Callable[[str, dict[str, Any]], Protocol] = build_protocol,
-) -> list[tuple[dict[str, Any], Protocol, AnyJudge]]:
+def eval_cells(config: EvalConfig) -> list[EvalCell]:
     """The protocol x judge cells of an eval, in config order, each with its parameters."""
-    cells: list[tuple[dict[str, Any], Protocol, AnyJudge]] = []
+    cells: list[EvalCell] = []
     seen: set[str] = set()
     for spec in config.protocols:
-        protocol = make_protocol(spec.name, spec.settings)
+        protocol = spec.build()
         for judge_spec in config.judges:
             cell = {
                 "protocol": protocol.name,
-                "judge": judge_name(judge_spec),
+                "judge": label(judge_spec),
                 **protocol.settings(),
             }
             if _cell_id(cell) in seen:
                 raise ConfigError(f"cell {cell} is listed twice (repeat protocols or judges)")
             seen.add(_cell_id(cell))
-            cells.append((cell, protocol, judge_spec))
+            cells.append(EvalCell(cell, protocol, spec, judge_spec))
     return cells
 
 
@@ -177,30 +77,32 @@ def _check_role(role: object, question: Question) -> None:
 
 
 def check_compatible(
-    cells: list[tuple[dict[str, Any], Protocol, AnyJudge]],
+    cells: list[EvalCell],
     questions: list[Question],
-    debater: Debater,
+    debaters: list[object],
     judges: Mapping[str, Judge],
 ) -> None:
     """Every compatibility rule, checked once when a run is built (before anything is
     written): the judge kind each protocol needs, answer counts against each question's
     options, and the domain each protocol and role plays (``check_question``). Each rule
     runs once per protocol, judge or cell it concerns, not once per combination."""
-    for _, protocol, judge_spec in cells:
-        judge = judges[judge_name(judge_spec)]
+    for cell in cells:
+        protocol, judge_spec = cell.protocol, cell.judge
+        judge = judges[label(judge_spec)]
         if protocol.needs_questioning_judge() and not isinstance(judge, QuestioningJudge):
             raise ConfigError(
                 f"protocol {protocol.name!r} needs a judge that asks questions (a model or "
-                f"human judge); judge {judge_name(judge_spec)!r} "
+                f"human judge); judge {label(judge_spec)!r} "
                 f"({type(judge).__name__}) cannot"
             )
-    protocols = {id(protocol): protocol for _, protocol, _ in cells}.values()
+    protocols = {id(cell.protocol): cell.protocol for cell in cells}.values()
     debated = any(protocol.has_debaters() for protocol in protocols)
     for question in questions:
         for protocol in protocols:
             protocol.check_question(question)
         if debated:
-            _check_role(debater, question)
+            for debater in debaters:
+                _check_role(debater, question)
         for judge in judges.values():
             _check_role(judge, question)
 
@@ -208,27 +110,25 @@ def check_compatible(
 def build_jobs(
     config: EvalConfig,
     questions: list[Question],
-    make_protocol: Callable[[str, dict[str, Any]], Protocol] = build_protocol,
-    judges: Mapping[str, Judge] | None = None,
+    components: Components | None = None,
 ) -> list[DebateJob]:
     """Every protocol x judge cell over every question, in each answer order of
-    ``config.position_swap`` (the orders of a question show the same answers).
+    ``config.position_swap`` (the orders of a question show the same answers), as data.
 
-    ``judges`` gives ready-made judges by name, used instead of building them from the
-    config (a human judge whose screen the caller also uses to watch the debates).
+    The roles are built by ``components`` (default: a throwaway set) to check them first;
+    pass the components that will run the jobs so they are built once (and so that a
+    ready-made judge given to them, a human watching the debates, is the one checked).
     """
-    from evals.presets import prompts_file  # lazy: presets import the sweep configs
-
-    prompts = PromptSet.from_toml(prompts_file(config.prompts)) if config.prompts else PromptSet()
-    debater = build_debater(config.debater, prompts, config.evidence)
-    given = dict(judges or {})
-    built = {
-        judge_name(j): given.get(judge_name(j)) or build_judge(j, prompts) for j in config.judges
-    }
-    cells = eval_cells(config, make_protocol)
-    check_compatible(cells, questions, debater, built)
+    context = role_context(config)
+    components = components or Components()
+    seat_specs: SeatSpecs = config.seat_specs()
+    debaters = [components.build("debater", spec, context) for spec in seat_specs.specs()]
+    built = {label(j): components.build("judge", j, context) for j in config.judges}
+    cells = eval_cells(config)
+    check_compatible(cells, questions, debaters, built)
     jobs: list[DebateJob] = []
-    for cell, protocol, judge_spec in cells:
+    for each in cells:
+        cell, protocol = each.params, each.protocol
         cell_id = _cell_id(cell)
         for question in questions:
             balanced = (
@@ -252,13 +152,13 @@ def build_jobs(
                     DebateJob(
                         debate_id=debate_id,
                         question=question,
-                        protocol=protocol,
-                        debaters=debater,
-                        judge=built[judge_name(judge_spec)],
+                        protocol=each.protocol_spec,
+                        debaters=seat_specs,
+                        judge=each.judge,
                         seed=seed,
                         shown=tuple(shown),
                         cell=cell,
-                        evidence=config.evidence,
+                        context=context,
                     )
                 )
     if config.order == "question":  # stable: cells keep their order within a question

@@ -1,48 +1,91 @@
-"""Datasets: question sources named in eval configs."""
+"""Datasets: question sources named in eval configs, by registered kind.
+
+Built-in kinds: ``evidence`` (generated known-truth questions), ``jsonl`` (one Question a
+line), and the BIG-bench tasks in ``evals.bigbench``; a plug-in or ``module:function``
+(called with the spec's ``settings``, returning questions) adds more.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
-from debate.domains.evidence import evidence_questions
+from debate.components import Components
+from debate.domains.evidence import EvidenceSettings, evidence_questions
 from debate.errors import DataError, validation_message
+from debate.registry import Spec, register
 from debate.types import Question
-from evals.config import (
-    AnyDataset,
-    EvidenceDataset,
-    JsonlDataset,
-    LogicalDeductionDataset,
-    MinuteMysteriesDataset,
-    data_dir,
-)
+from evals.config import DatasetSpec, data_dir
 
 
-def load_questions(spec: AnyDataset, data_root: Path | str | None = None) -> list[Question]:
-    """The questions of a dataset spec; ids must be unique (they key debates and resume)."""
-    questions = _load(spec, data_root)
+class EvidenceDataset(DatasetSpec):
+    """Generated known-truth questions (see ``debate.domains.evidence``)."""
+
+    kind: Literal["evidence"] = "evidence"
+    n: int = Field(default=200, ge=1, le=1_000_000, description="number of questions")
+    seed: int = Field(default=0, description="generator seed")
+    settings: EvidenceSettings = EvidenceSettings()
+
+    def limited(self, n: int) -> DatasetSpec:
+        return self.model_copy(update={"n": min(self.n, n)})
+
+
+@register("dataset", "evidence", EvidenceDataset)
+def _evidence(spec: EvidenceDataset, components: Components) -> list[Question]:
+    return evidence_questions(spec.n, spec.seed, spec.settings)
+
+
+class JsonlDataset(DatasetSpec):
+    """Questions from a JSONL file, one ``Question`` object a line."""
+
+    kind: Literal["jsonl"] = "jsonl"
+    path: str = Field(description="file path; relative paths resolve against the data dir")
+    limit: int | None = Field(default=None, ge=1, description="use only the first N questions")
+
+
+@register("dataset", "jsonl", JsonlDataset)
+def _jsonl(spec: JsonlDataset, components: Components) -> list[Question]:
+    return load_jsonl_questions(spec, components.data_root)
+
+
+def load_questions(
+    spec: Spec, data_root: Path | str | None = None, limit: int | None = None
+) -> list[Question]:
+    """The questions of a dataset spec (the first ``limit``); ids must be unique (they key
+    debates and resume)."""
+    kind = getattr(spec, "kind", "dataset")
+    root = Path(data_root) if data_root is not None else None
+    loaded: Any = Components(data_root=root).make("dataset", spec)
+    questions = _as_questions(loaded, kind)[:limit]
     seen: dict[str, int] = {}
     for number, question in enumerate(questions, start=1):
         if question.id in seen:
             raise DataError(
-                f"dataset {spec.kind}: question id {question.id!r} appears twice "
+                f"dataset {kind}: question id {question.id!r} appears twice "
                 f"(questions {seen[question.id]} and {number}); ids must be unique"
             )
         seen[question.id] = number
+    if not questions:
+        raise DataError(f"dataset {kind} holds no questions")
     return questions
 
 
-def _load(spec: AnyDataset, data_root: Path | str | None) -> list[Question]:
-    if isinstance(spec, EvidenceDataset):
-        return evidence_questions(spec.n, spec.seed, spec.settings)
-    if isinstance(spec, MinuteMysteriesDataset | LogicalDeductionDataset):
-        from evals import bigbench
-
-        if isinstance(spec, MinuteMysteriesDataset):
-            return bigbench.minute_mysteries(spec, data_root)
-        return bigbench.logical_deduction(spec, data_root)
-    return load_jsonl_questions(spec, data_root)
+def _as_questions(loaded: Any, kind: str) -> list[Question]:
+    """A user's dataset may give Question objects or plain mappings of their fields."""
+    if not isinstance(loaded, Iterable) or isinstance(loaded, str | bytes | dict):
+        raise DataError(f"dataset {kind} gave {type(loaded).__name__}, not a list of questions")
+    questions: list[Question] = []
+    for number, item in enumerate(loaded, start=1):
+        try:
+            questions.append(item if isinstance(item, Question) else Question.model_validate(item))
+        except ValidationError as exc:
+            raise DataError(
+                f"dataset {kind}, question {number}: {validation_message(exc)}"
+            ) from None
+    return questions
 
 
 def load_jsonl_questions(spec: JsonlDataset, data_root: Path | str | None = None) -> list[Question]:

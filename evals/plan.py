@@ -11,32 +11,28 @@ characters a token, and output tokens are the cap: the cost is an upper-bound es
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from rich.table import Table
 
-from debate.batch import DebateJob, run_many
+from debate.components import Components
 from debate.errors import ConfigError
-from debate.models import GenerateRequest, GenerateResponse, Model
+from debate.jobs import DebateJob
+from debate.models import GenerateRequest, GenerateResponse, ModelConfig
+from debate.models.backend_specs import DRY_TARGET
+from debate.registry import Spec
+from debate.runner import InProcessExecutor, run_jobs
 from debate.types import Transcript, Usage
 from evals.build import build_jobs
-from evals.config import (
-    EvalConfig,
-    FunctionBackendSpec,
-    ModelDebaterSpec,
-    ModelJudgeSpec,
-    ModelRoleSpec,
-    OpenAIBackendSpec,
-)
+from evals.config import EvalConfig
 from evals.datasets import load_questions
 from transcripts.store import JsonlStore
 
 CHARS_PER_TOKEN = 4
-DRY_TARGET = "evals.plan:dry_reply"
-T = TypeVar("T")
+__all__ = ["DRY_TARGET", "dry_reply", "plan_eval", "plan_table", "require_prices"]
 
 
 def dry_reply(request: GenerateRequest) -> GenerateResponse:
@@ -53,12 +49,24 @@ def dry_reply(request: GenerateRequest) -> GenerateResponse:
     return GenerateResponse(text=text, usage=usage, finish_reason="length", extra=extra)
 
 
-def model_specs(config: EvalConfig) -> list[ModelRoleSpec]:
-    """Every model role of an eval: the debater, its best-of-N ranker, the model judges."""
-    specs: list[object] = [config.debater, *config.judges]
-    if isinstance(config.debater, ModelDebaterSpec) and config.debater.preference is not None:
-        specs.append(config.debater.preference)
-    return [spec for spec in specs if isinstance(spec, ModelRoleSpec)]
+def _specs(value: object) -> Iterator[Spec]:
+    """Every spec inside a config, depth first (a model debater's preference ranker too)."""
+    if isinstance(value, Spec):
+        yield value
+        for name in type(value).model_fields:
+            yield from _specs(getattr(value, name))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _specs(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _specs(item)
+
+
+def model_specs(config: EvalConfig) -> list[Any]:
+    """Every model role of an eval (debaters, best-of-N rankers, judges): the specs that
+    name a ``model`` (a ``ModelConfig``)."""
+    return [s for s in _specs(config) if isinstance(getattr(s, "model", None), ModelConfig)]
 
 
 def require_prices(config: EvalConfig) -> None:
@@ -72,28 +80,22 @@ def require_prices(config: EvalConfig) -> None:
             )
 
 
-def _dry(spec: ModelRoleSpec) -> dict[str, Any]:
-    update: dict[str, Any] = {  # the name stays: it is part of the cells and debate ids
-        "backend": FunctionBackendSpec(target=DRY_TARGET, logprobs=True),
-        "model": spec.model.model_copy(update={"cache_dir": None}),
-    }
-    if isinstance(spec, ModelJudgeSpec) and spec.probabilities == "auto":
-        logprobs = isinstance(spec.backend, OpenAIBackendSpec) and spec.backend.logprobs
-        update["probabilities"] = "logprobs" if logprobs else "stated"
-    if isinstance(spec, ModelDebaterSpec) and spec.preference is not None:
-        update["preference"] = spec.preference.model_copy(update=_dry(spec.preference))
-    return update
+def _planned(value: Any) -> Any:
+    """``value`` with every spec that says how (``planned()``) replaced for a dry run."""
+    if isinstance(value, list):
+        return [_planned(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _planned(item) for key, item in value.items()}
+    planned = getattr(value, "planned", None)
+    if isinstance(value, Spec) and callable(planned):
+        return value.model_copy(update=planned())
+    return value
 
 
 def planning_config(config: EvalConfig) -> EvalConfig:
     """The same eval with every model backend replaced by ``dry_reply`` and no cache."""
-    debater = config.debater
-    if isinstance(debater, ModelRoleSpec):
-        debater = debater.model_copy(update=_dry(debater))
-    judges = [
-        j.model_copy(update=_dry(j)) if isinstance(j, ModelRoleSpec) else j for j in config.judges
-    ]
-    return config.model_copy(update={"debater": debater, "judges": judges})
+    fields = ("debater", "seats", "sides", "judges")
+    return config.model_copy(update={f: _planned(getattr(config, f)) for f in fields})
 
 
 @dataclass
@@ -146,14 +148,16 @@ def plan_eval(
     """The calls, tokens and estimated cost of running ``config`` (into ``run_dir``, whose
     stored debates are left out as ``--resume`` would; with ``retry_failed`` the failed ones
     are planned again, as ``--retry-failed`` would run them)."""
-    questions = load_questions(config.dataset, data_root)
-    jobs = build_jobs(planning_config(config), questions)
+    questions = load_questions(config.dataset, data_root, config.limit)
+    components = Components(data_root=data_root)
+    jobs = build_jobs(planning_config(config), questions, components)
     store = JsonlStore(run_dir / "transcripts.jsonl") if run_dir else None
     stored = store.ids() if store else set()
     if store and retry_failed:
         stored -= store.failed_ids()
     pending = [job for job in jobs if job.debate_id not in stored]
-    transcripts = asyncio.run(closing(pending, run_many(pending, concurrency=256)))
+    executor = InProcessExecutor(256, components)
+    transcripts = asyncio.run(_run_closing(pending, executor, components))
     failed = [t for t in transcripts if t.error]
     if failed:
         raise ConfigError(f"dry run of debate {failed[0].debate_id} failed: {failed[0].error}")
@@ -196,29 +200,8 @@ def plan_table(plan: Plan, title: str) -> Table:
     return table
 
 
-def models_of(jobs: Iterable[DebateJob]) -> list[Model]:
-    """Every distinct ``Model`` the jobs' debaters and judges hold (to close them)."""
-    found: dict[int, Model] = {}
-
-    def visit(role: object, depth: int = 0) -> None:
-        if isinstance(role, Model):
-            found.setdefault(id(role), role)
-        elif depth < 3 and role is not None:
-            for attr in ("model", "base", "preference"):
-                visit(getattr(role, attr, None), depth + 1)
-
-    for job in jobs:
-        debaters = job.debaters.values() if isinstance(job.debaters, dict) else [job.debaters]
-        for role in [*debaters, job.judge]:
-            visit(role)
-    return list(found.values())
-
-
-async def closing(jobs: list[DebateJob], work: Coroutine[Any, Any, T]) -> T:
-    """Await ``work``, then close every model of ``jobs`` on the same event loop (their HTTP
-    connections belong to it)."""
-    try:
-        return await work
-    finally:
-        for model in models_of(jobs):
-            await model.aclose()
+async def _run_closing(
+    jobs: list[DebateJob], executor: InProcessExecutor, components: Components
+) -> list[Transcript]:
+    async with components:
+        return await run_jobs(jobs, executor=executor)

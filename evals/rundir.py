@@ -35,10 +35,19 @@ def prepare_run_dir(
             previous = json.loads(saved.read_text())
         except ValueError:
             previous = None
-        if previous != current:
+        if previous != current and not _same_config(config, previous):
             raise ConfigError(
                 f"{run_dir} was started with a different config; "
                 "resume with the same preset and flags"
             )
     run_dir.mkdir(parents=True, exist_ok=True)
     saved.write_text(json.dumps(current, indent=2) + "\n")
+
+
+def _same_config(config: BaseModel, previous: object) -> bool:
+    """Whether a saved config means the same run (a field added since with its default,
+    ``type = "eval"``, does not make an old run another run)."""
+    try:
+        return type(config).model_validate(previous) == config
+    except ValueError:
+        return False

@@ -14,16 +14,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from debate.batch import RunStopped, run_many
+from debate.components import Components
 from debate.progress import DebateObserver, ProgressReporter
 from debate.roles import Judge
+from debate.runner import Executor, InProcessExecutor, RunStopped, run_jobs
+from debate.types import Transcript
 from evals.build import build_jobs, eval_cells
-from evals.config import EvalConfig, parse_config
+from evals.config import EvalConfig
 from evals.datasets import load_questions
-from evals.plan import closing, require_prices
+from evals.experiments import recorded_config
+from evals.plan import require_prices
 from evals.report import write_report
 from evals.results import CellResult, summarize, write_results
-from evals.rundir import CONFIG, TRANSCRIPTS, prepare_run_dir
+from evals.rundir import TRANSCRIPTS, prepare_run_dir
 from transcripts.judgments import JUDGMENTS, JudgmentStore, rejudged_all
 from transcripts.store import JsonlStore, read_transcripts, skipped_note
 
@@ -55,6 +58,7 @@ def run_eval(
     observer: DebateObserver | None = None,
     max_cost_usd: float | None = None,
     retry_failed: bool = False,
+    executor: Executor | None = None,
 ) -> RunOutcome:
     """Run every debate of ``config`` not yet stored in ``run_dir``, then write results.
 
@@ -63,32 +67,36 @@ def run_eval(
     Once ``max_cost_usd`` is spent no new debate starts (see ``run_many``). With
     ``retry_failed`` (and ``resume``) the debates stored as failures run again, replacing
     their records. A ``RunStopped`` (a rejected API key) is raised after the results of what
-    did run are written.
+    did run are written. ``executor`` runs the debates (default: in this process,
+    ``config.concurrency`` at once, sharing the roles built to check the config).
     """
-    questions = load_questions(config.dataset, data_root)
+    questions = load_questions(config.dataset, data_root, config.limit)
     if max_cost_usd is not None:
         require_prices(config)
-    jobs = build_jobs(config, questions, judges=judges)
+    given = {("judge", name): judge for name, judge in (judges or {}).items()}
+    components = Components(data_root=data_root, given=given)
+    jobs = build_jobs(config, questions, components)
     prepare_run_dir(run_dir, config, resume)
     store = JsonlStore(run_dir / TRANSCRIPTS)
     done = store.ids() - (store.failed_ids() if retry_failed else set())
     pending = len(jobs) - len(done & {job.debate_id for job in jobs})
+    executor = executor or InProcessExecutor(config.concurrency, components)
     start = time.perf_counter()
-    try:
-        ran = asyncio.run(
-            closing(
+
+    async def run() -> list[Transcript]:
+        async with components:
+            return await run_jobs(
                 jobs,
-                run_many(
-                    jobs,
-                    store=store,
-                    concurrency=config.concurrency,
-                    progress=progress,
-                    observer=observer,
-                    max_cost_usd=max_cost_usd,
-                    retry_failed=retry_failed,
-                ),
+                store,
+                executor,
+                progress=progress,
+                observer=observer,
+                max_cost_usd=max_cost_usd,
+                retry_failed=retry_failed,
             )
-        )
+
+    try:
+        ran = asyncio.run(run())
     except RunStopped:
         if store.path.exists():
             write_outputs(run_dir, config.name)
@@ -124,20 +132,23 @@ def write_outputs(
     skipped = skipped_note(target, stored)
     if skipped is not None and on_skip is not None:
         on_skip(skipped)
+    config = recorded_config(run_dir)
+    source = getattr(config, "source_transcripts", None)
+    sourced = source() if callable(source) else []  # a rejudge run: the debates' own verdicts
     loaded = JudgmentStore(run_dir / JUDGMENTS).load()
     judgments = loaded.records
     rejudged, unmatched = rejudged_all(transcripts, judgments)
-    results = summarize([*transcripts, *rejudged])
-    note: str | None = None
-    if (run_dir / CONFIG).exists():
-        config = parse_config(json.loads((run_dir / CONFIG).read_text()), str(run_dir / CONFIG))
-        title = title or config.name
-        note = config.note
-        order = [json.dumps(cell, sort_keys=True) for cell, _, _ in eval_cells(config)]
+    results = summarize([*sourced, *transcripts, *rejudged])
+    title = title or getattr(config, "name", None)
+    note: str | None = getattr(config, "note", None)
+    if isinstance(config, EvalConfig):
+        order = [json.dumps(cell.params, sort_keys=True) for cell in eval_cells(config)]
         rank = {key: i for i, key in enumerate(order)}
         results.sort(key=lambda r: rank.get(json.dumps(r.cell, sort_keys=True), len(rank)))
     write_results(run_dir, results)
     meta: dict[str, object] = {"run directory": str(run_dir), "debates": len(transcripts)}
+    if sourced:
+        meta["source run (its own verdicts included)"] = str(getattr(config, "source", ""))
     if note:
         meta["note"] = note
     if judgments:

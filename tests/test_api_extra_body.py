@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from debate import DebateJob, ModelDebater, run_many
+from debate import LiveJob, ModelDebater, run_many
+from debate.components import Components
 from debate.domains.evidence import evidence_questions
 from debate.errors import ConfigError
 from debate.models import FunctionBackend, GenerateRequest, Message, Model, ModelConfig
@@ -21,8 +22,7 @@ from debate.models.fake_server import FakeAPIServer
 from debate.models.openai_backend import OpenAIBackend
 from debate.models.wrapper import cache_key
 from debate.protocol import build_protocol
-from evals.build import build_backend
-from evals.config import ModelRoleSpec
+from debate.role_specs import ModelRoleSpec
 from judges import ModelJudge
 from tests.api_replies import KEY, role_reply
 
@@ -55,7 +55,7 @@ async def test_extra_fields_from_the_config_reach_the_server(
     extra = '{ top_k = 1, repeat_penalty = 1.0, samplers = ["top_k"] }'
     async with FakeAPIServer(FunctionBackend(lambda r: "ok")) as server:
         role = spec(server, kind, extra)
-        async with Model(build_backend(role.backend), role.model) as model:
+        async with Model(Components().make("backend", role.backend), role.model) as model:
             await model.generate(user("q"))
     (served,) = server.served()
     assert {k: served.body[k] for k in GREEDY} == GREEDY
@@ -119,7 +119,7 @@ async def test_transcripts_record_the_extra_fields(tmp_path: Path) -> None:
         ):
             (question,) = evidence_questions(1, seed=5)
             protocol = build_protocol("debate-sequential", {"rounds": 1})
-            job = DebateJob("d0", question, protocol, ModelDebater(debater), ModelJudge(judge), 0)
+            job = LiveJob("d0", question, protocol, ModelDebater(debater), ModelJudge(judge), 0)
             (ran,) = await run_many([job])
     assert ran.error is None
     for info in ran.debaters.values():

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from debate import DebateJob, ModelDebater, run_many
+from debate import LiveJob, ModelDebater, run_many
 from debate.batch import RunStopped
 from debate.domains.evidence import evidence_questions
 from debate.models import FunctionBackend, Model, ModelConfig
@@ -47,10 +47,10 @@ def api_model(server: FakeAPIServer, name: str, **config: Any) -> Model:
     return Model(backend, ModelConfig(model=name, **settings))
 
 
-def jobs_for(n: int, debater: Model, judge: Model) -> list[DebateJob]:
+def jobs_for(n: int, debater: Model, judge: Model) -> list[LiveJob]:
     protocol = build_protocol("debate-sequential", {"rounds": 2})
     return [
-        DebateJob(f"d{i}", q, protocol, ModelDebater(debater), ModelJudge(judge), seed=i)
+        LiveJob(f"d{i}", q, protocol, ModelDebater(debater), ModelJudge(judge), seed=i)
         for i, q in enumerate(evidence_questions(n, seed=5))
     ]
 

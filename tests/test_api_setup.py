@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from debate import DebateJob, ModelDebater, run_many
+from debate import LiveJob, ModelDebater, run_many
 from debate.domains.evidence import evidence_questions
 from debate.models import (
     AttemptsTimedOut,
@@ -308,7 +308,7 @@ async def test_a_debate_failing_on_timeouts_records_why(caplog: pytest.LogCaptur
         async with Model(backend, config) as model:
             (question,) = evidence_questions(1, seed=5)
             protocol = build_protocol("debate-sequential", {"rounds": 1})
-            job = DebateJob("d0", question, protocol, ModelDebater(model), ModelJudge(model), 0)
+            job = LiveJob("d0", question, protocol, ModelDebater(model), ModelJudge(model), 0)
             (ran,) = await run_many([job])
     assert ran.error is not None and KEY not in ran.error
     assert "openai model gpt-x: gave up after 2 attempts; last: request timed out after 0.1 s" in (

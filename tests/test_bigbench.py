@@ -8,8 +8,12 @@ from pathlib import Path
 import pytest
 
 from debate.errors import DataError
-from evals.bigbench import debated_pair, split_mystery
-from evals.config import LogicalDeductionDataset, MinuteMysteriesDataset
+from evals.bigbench import (
+    LogicalDeductionDataset,
+    MinuteMysteriesDataset,
+    debated_pair,
+    split_mystery,
+)
 from evals.datasets import load_questions
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"

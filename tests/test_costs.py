@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from debate import DebateJob, ModelDebater, run_many
+from debate import LiveJob, ModelDebater, run_many
 from debate.cli import app
 from debate.models import FunctionBackend, Model, ModelConfig
 from debate.models.costs import Price, default_price
@@ -71,7 +71,7 @@ async def test_max_cost_stops_scheduling_and_resume_runs_the_rest(tmp_path: Path
     ]
     protocol = build_protocol("debate-sequential", {"rounds": 1})
     jobs = [
-        DebateJob(f"d{i}", q, protocol, ModelDebater(model), ModelJudge(judge), seed=i)
+        LiveJob(f"d{i}", q, protocol, ModelDebater(model), ModelJudge(judge), seed=i)
         for i, q in enumerate(questions)
     ]
     store = JsonlStore(tmp_path / "t.jsonl")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from debate import DebateJob, run_many
+from debate import LiveJob, run_many
+from debate.components import Components
 from debate.domains.evidence import EvidenceDebater, evidence_questions
 from debate.errors import ConfigError, DataError
 from debate.models import FunctionBackend, GenerateRequest, Model, ModelConfig
@@ -28,7 +29,7 @@ from transcripts.store import JsonlStore
 def debates(n: int = 4) -> list[Transcript]:
     questions = evidence_questions(n, seed=11)
     jobs = [
-        DebateJob(
+        LiveJob(
             debate_id=f"d{i}",
             question=q,
             protocol=SequentialDebate(rounds=1),
@@ -220,6 +221,11 @@ def test_calibration_bins_are_closed_on_the_left() -> None:
         calibration_bins([0.5], [True, False])
 
 
+def _given(name: str) -> Components:
+    """Components that use a ready-made judge for the human judge ``name``."""
+    return Components(given={("judge", name): SimulatedJudge()})
+
+
 def test_live_config_puts_one_person_in_and_keeps_the_rest(tmp_path: Path) -> None:
     from evals.presets import load_preset
 
@@ -229,7 +235,7 @@ def test_live_config_puts_one_person_in_and_keeps_the_rest(tmp_path: Path) -> No
     assert [j.kind for j in config.judges] == ["human"]
     assert (config.position_swap, config.concurrency) == ("random", 1)
     assert config.protocols == base.protocols
-    jobs = build_jobs(config, evidence_questions(3, seed=0), judges={"human:ann": SimulatedJudge()})
+    jobs = build_jobs(config, evidence_questions(3, seed=0), components=_given("human:ann"))
     assert {job.cell["judge"] for job in jobs} == {"human:ann"}
     assert len(jobs) == 3 * len(base.protocols)
     with pytest.raises(ConfigError, match="debate judge --live"):
@@ -238,8 +244,6 @@ def test_live_config_puts_one_person_in_and_keeps_the_rest(tmp_path: Path) -> No
     ids = {j.debate_id for j in jobs}
     assert not ids & {
         j.debate_id
-        for j in build_jobs(
-            other, evidence_questions(3, seed=0), judges={"human:bob": SimulatedJudge()}
-        )
+        for j in build_jobs(other, evidence_questions(3, seed=0), components=_given("human:bob"))
     }
     assert json.loads(config.model_dump_json())["judges"] == [{"kind": "human", "id": "ann"}]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from debate import DebateJob, run_many
+from debate import LiveJob, run_many
 from debate.domains.evidence import EvidenceDebater, evidence_questions
 from debate.models import GenerateRequest
 from debate.types import Quote, Transcript
@@ -115,7 +115,7 @@ def make_run(run_dir: Path, n: int = 3) -> list[Transcript]:
     """A run directory of ``n`` finished debates; the first one's opening is hostile text
     with an unverified quote, the second one's has a verified quote."""
     jobs = [
-        DebateJob(
+        LiveJob(
             debate_id=f"d{i}",
             question=q,
             protocol=SequentialDebate(rounds=1),

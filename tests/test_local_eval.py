@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from debate.components import Components
+
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
@@ -75,8 +77,9 @@ def local_config(model_path: str, **extra: Any) -> dict[str, Any]:
 
 def test_debaters_and_judge_share_one_model_and_worker(tiny_dir: Path, data_root: Path) -> None:
     config = parse_config(local_config(str(tiny_dir)))
-    jobs = build_jobs(config, load_questions(config.dataset, data_root))
-    debater, judge = jobs[0].debaters, jobs[0].judge
+    components = Components(data_root=data_root)
+    jobs = build_jobs(config, load_questions(config.dataset, data_root), components)
+    debater, judge = jobs[0].roles(components)
     backends = [debater.model.backend, judge.model.backend]  # type: ignore[union-attr]
     assert all(isinstance(b, LocalBackend) for b in backends)
     assert backends[0].engine is backends[1].engine

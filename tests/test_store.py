@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from debate import DebateJob, run_many
+from debate import LiveJob, run_many
 from debate.domains.evidence import EvidenceDebater, evidence_questions
 from debate.errors import DataError
 from judges import SimulatedJudge
@@ -14,10 +14,10 @@ from protocols import SequentialDebate
 from transcripts import JsonlStore, load_transcripts
 
 
-def jobs(n: int) -> list[DebateJob]:
+def jobs(n: int) -> list[LiveJob]:
     judge, debater, protocol = SimulatedJudge(), EvidenceDebater(), SequentialDebate(rounds=2)
     return [
-        DebateJob(
+        LiveJob(
             debate_id=f"d{q.id}",
             question=q,
             protocol=protocol,

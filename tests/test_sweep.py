@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 
 from debate.errors import ConfigError
+from evals.config import EvalConfig
+from evals.experiments import load_run_config
 from evals.metrics import wilson_interval, wilson_score_interval
 from evals.sweep.cells import SweepCell
-from evals.sweep.grid import SweepConfig, load_any_config, parse_sweep_config
+from evals.sweep.grid import SweepConfig, parse_sweep_config
 from evals.sweep.report import COLUMNS, sweep_rows
 from evals.sweep.runner import CELLS, CellRecord, cell_key, load_records, run_sweep
 from evals.sweep.simulate import simulate_cell
@@ -340,11 +342,11 @@ TINY = {
 }
 
 
-def test_load_any_config_dispatches_on_type(tmp_path: Path) -> None:
-    assert isinstance(load_any_config(write_toml(tmp_path / "s.toml", **TINY)), SweepConfig)
+def test_load_run_config_dispatches_on_type(tmp_path: Path) -> None:
+    assert isinstance(load_run_config(write_toml(tmp_path / "s.toml", **TINY)), SweepConfig)
     plain = tmp_path / "e.toml"
     plain.write_text('[[protocols]]\nname = "naive"\n[[judges]]\nkind = "simulated"\n')
-    assert not isinstance(load_any_config(plain), SweepConfig)
+    assert isinstance(load_run_config(plain), EvalConfig)  # no type: an eval
 
 
 @pytest.mark.parametrize(

@@ -206,8 +206,8 @@ class _LiveProgress:
             )
         )
 
-    def advance(self, transcript: Transcript) -> None:
-        if self.reveal and transcript.verdict is not None:
+    def advance(self, transcript: Transcript | None = None, *, count: int = 1) -> None:
+        if self.reveal and transcript is not None and transcript.verdict is not None:
             _reveal(self.human, transcript)
 
     def finish(self) -> None:

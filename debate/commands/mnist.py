@@ -18,7 +18,7 @@ from debate.cli import DataDirOption, app, console, one_line_errors
 from debate.errors import ConfigError
 
 if TYPE_CHECKING:
-    from evals.mnist.config import MnistDebateConfig
+    pass
 
 
 def _log(message: str) -> None:
@@ -99,22 +99,3 @@ def _threads(value: str | None) -> int | Literal["auto"] | None:
     if not value.isdigit() or int(value) < 1:
         raise ConfigError(f"--threads must be a positive number or auto, not {value!r}")
     return int(value)
-
-
-def run_mnist_preset(
-    config: MnistDebateConfig, out: Path, resume: bool, data_dir: Path | None
-) -> None:
-    """What ``debate eval``/``debate run`` do with an ``irving-mnist`` config."""
-    from evals.mnist.runner import run_mnist
-    from evals.mnist.table import results_table
-
-    outcome = run_mnist(config, out, resume=resume, data_root=data_dir, log=_log)
-    console.print(results_table(outcome.rows, config))
-    total = outcome.timing.get("total_seconds", 0.0)
-    console.print(
-        f"played {outcome.games_played} games ({outcome.games_skipped} already stored) in "
-        f"{total:.1f} s wall time\nreport: {outcome.run_dir / 'report.md'}\n"
-        f"run directory: {outcome.run_dir}",
-        markup=False,
-        highlight=False,
-    )

@@ -12,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from debate.batch import DebateJob, run_many
+from debate.batch import LiveJob, run_many
 from debate.domains.mnist import MnistSplit
 from debate.domains.pixel_play import PixelSearchDebater
 from debate.domains.pixels import Claim, digit_questions
+from debate.moves import PixelReveal
 from evals.mnist.cells import GAMES, Cell, GameLine
 from evals.mnist.config import MnistDebateConfig
 from evals.mnist.plan import debate_cells, game_seed, make_player
@@ -31,7 +32,7 @@ def engine_jobs(
     evaluators: dict[int, PixelEvaluator],
     test: MnistSplit,
     images: list[int],
-) -> list[DebateJob]:
+) -> list[LiveJob]:
     """Engine debates of every cell on ``images``, seeded as the fast path seeds its games.
     Sharing the fast path's evaluators (and so their caches) makes them cheap to rerun."""
     jobs = []
@@ -54,7 +55,7 @@ def engine_jobs(
             image = int(question.metadata["index"])
             liar = Claim.parse(question.options[1])
             jobs.append(
-                DebateJob(
+                LiveJob(
                     debate_id=f"{question.id}:{cell.pixels}px:{cell.first}:{cell.debater}"
                     + (f":{cell.search}" if cell.search else ""),
                     question=question,
@@ -94,7 +95,8 @@ async def run_transcripts(
         if record is None:
             continue
         compared += 1
-        moves = [(t.data["pixel"], t.data["value"]) for t in transcript.turns]
+        reveals = [t.expect_move(PixelReveal) for t in transcript.turns]
+        moves = [(m.pixel, m.value) for m in reveals]
         if moves != [tuple(m) for m in record.moves] or transcript.correct != record.honest_won:
             disagree += 1
     return {"debates": len(jobs), "compared": compared, "disagree": disagree, "errors": errors}

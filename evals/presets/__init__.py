@@ -5,14 +5,9 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from debate.errors import ConfigError
-from evals.config import EvalConfig
-from evals.sweep.grid import SweepConfig, parse_any_config
-
-if TYPE_CHECKING:
-    from evals.mnist.config import MnistDebateConfig
 
 
 def preset_names() -> list[str]:
@@ -32,12 +27,14 @@ def prompts_file(value: str) -> Path:
     return shipped if shipped.is_file() else path
 
 
-def load_preset(name: str, *, quick: bool = False) -> EvalConfig | SweepConfig | MnistDebateConfig:
-    """The preset's config (a sweep when its TOML says ``type = "sweep"``, the MNIST
-    reproduction for ``type = "irving-mnist"``); ``quick`` keeps only ``quick_questions``
-    questions, ``quick_debates`` per cell for a sweep, a few images for MNIST."""
+def load_preset(name: str, *, quick: bool = False) -> Any:
+    """The preset's config, of the experiment type its TOML names (``eval`` when it names
+    none); ``quick`` gives the type's ``--quick`` form (a few questions, debates or images)."""
+    from evals.experiments import parse_run_config
+    from evals.experiments import quick as quick_form
+
     if name not in preset_names():
         raise ConfigError(f"unknown preset {name!r}; known: {', '.join(preset_names())}")
     text = resources.files(__name__).joinpath(f"{name}.toml").read_text()
-    config = parse_any_config(tomllib.loads(text), f"preset {name}")
-    return config.quick() if quick else config
+    config = parse_run_config(tomllib.loads(text), f"preset {name}")
+    return quick_form(config) if quick else config

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 
-from debate.batch import DebateJob
-from debate.domains.treesum import TreeSumDebater, treesum_questions
+from debate.domains.treesum import treesum_questions
+from debate.jobs import DebateJob, ProtocolSpec, SeatSpecs
 from debate.protocol import Protocol
 from debate.seeds import derive_seed
 from evals.sweep.cells import SweepCell
 from judges.errors import ErrorModel, Persuasion, PositionBias, RandomError, SystematicError
-from judges.treesum import TreeSumJudge
+from judges.specs import TreeSumDebaterSpec, TreeSumJudgeSpec
 from protocols import NaiveJudge, RecursiveConsultancy, RecursiveDebate, RecursiveEveryLevel
 
 
@@ -41,12 +41,14 @@ def cell_protocol(cell: SweepCell) -> Protocol:
 
 
 def engine_jobs(cell: SweepCell, n: int, seed: int) -> list[DebateJob]:
-    """``n`` debates of ``cell`` as engine jobs, with the cell's parameters as their cell."""
+    """``n`` debates of ``cell`` as engine jobs (data), with the cell's parameters as their
+    cell: the tree-sum judge and debaters are named by their registered kinds."""
     errors = error_model(cell)
-    judge = TreeSumJudge([errors], budget=cell.judge_budget)
+    judge = TreeSumJudgeSpec(errors=[errors], budget=cell.judge_budget)
     blind = [errors] if cell.aware and isinstance(errors, SystematicError) else []
-    debater = TreeSumDebater(search=cell.search, blind_spots=blind)
+    debater = TreeSumDebaterSpec(search=cell.search, aware_of=blind)
     protocol = cell_protocol(cell)
+    protocol_spec = ProtocolSpec(name=protocol.name, settings=protocol.model_dump(mode="json"))
     params = cell.model_dump()
     questions = treesum_questions(n, seed, cell.branching, cell.depth)
     cell_id = hashlib.sha256(cell.model_dump_json().encode()).hexdigest()[:12]
@@ -54,8 +56,8 @@ def engine_jobs(cell: SweepCell, n: int, seed: int) -> list[DebateJob]:
         DebateJob(
             debate_id=f"{q.id}:{cell_id}",
             question=q,
-            protocol=protocol,
-            debaters=debater,
+            protocol=protocol_spec,
+            debaters=SeatSpecs(default=debater),
             judge=judge,
             seed=derive_seed(seed, q.id),
             cell=params,

@@ -1,15 +1,13 @@
 """Sweep configuration: the grid of cells (protocol x error model x epsilon x depth x ...).
 
-A sweep config is a TOML/JSON file or preset with ``type = "sweep"``; anything else is an
-ordinary ``EvalConfig``. ``parse_any_config`` is the one place that tells them apart, so the
-CLI's ``run --config``, ``eval --preset`` and ``report`` all dispatch the same way. Every
-problem becomes one ``ConfigError`` line naming the parameter or value at fault.
+A sweep config is a TOML/JSON file or preset with ``type = "sweep"`` (the experiment type:
+``evals.experiments`` parses every type). Every problem becomes one ``ConfigError`` line
+naming the parameter or value at fault.
 """
 
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
@@ -22,12 +20,10 @@ from pydantic import (
 )
 
 from debate.errors import ConfigError, validation_message
-from evals.config import read_config_data
 from evals.sweep.cells import SweepCell, SweepErrorModel, SweepProtocol
 
 if TYPE_CHECKING:
-    from evals.config import EvalConfig
-    from evals.mnist.config import MnistDebateConfig
+    pass
 
 MAX_LEAVES = 2**20
 _RANGES = ("protocols", "error_models", "epsilons", "depths", "branching", "search")
@@ -165,24 +161,3 @@ def parse_sweep_config(data: dict[str, Any], origin: str = "config") -> SweepCon
         return SweepConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{origin}: {validation_message(exc)}") from None
-
-
-def parse_any_config(
-    data: dict[str, Any], origin: str = "config"
-) -> EvalConfig | SweepConfig | MnistDebateConfig:
-    """A sweep config when ``type = "sweep"``, the MNIST reproduction when ``type =
-    "irving-mnist"`` (``evals.mnist``), else an ordinary eval config."""
-    if data.get("type") == "sweep":
-        return parse_sweep_config(data, origin)
-    if data.get("type") == "irving-mnist":
-        from evals.mnist.config import parse_mnist_config
-
-        return parse_mnist_config(data, origin)
-    from evals.config import parse_config
-
-    return parse_config(data, origin)
-
-
-def load_any_config(path: Path | str) -> EvalConfig | SweepConfig | MnistDebateConfig:
-    """Read a config file of either kind (``debate run --config``)."""
-    return parse_any_config(read_config_data(path), str(path))

@@ -17,21 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from pydantic import BaseModel, ConfigDict, model_validator
 
+from debate.progress import NullProgress, ProgressReporter
 from debate.seeds import derive_seed
 from evals.rundir import TRANSCRIPTS, prepare_run_dir
 from evals.sweep.cells import SweepCell
 from evals.sweep.grid import SweepConfig
-from transcripts.store import append_lines
+from transcripts.store import JsonlRecords, append_lines
 
 CELLS = "cells.jsonl"
 POOL_AFTER_SECONDS = 2.0
 """Start worker processes only when the cells left would take longer than this in-process."""
-ProgressCallback = Callable[[int, int], None]
-"""Called with (cells done, cells in the grid) as cells finish; skipped cells count as done."""
 
 
 class CellRecord(BaseModel):
@@ -58,13 +55,15 @@ class CellRecord(BaseModel):
         data = self.model_dump(mode="json")
         return json.dumps({**data.pop("cell"), **data})
 
+    @model_validator(mode="before")
     @classmethod
-    def from_line(cls, raw: bytes) -> CellRecord:
-        data = json.loads(raw)
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
-        cell = {k: data.pop(k) for k in SweepCell.model_fields if k in data}
-        return cls.model_validate({"cell": cell, **data})
+    def _flat(cls, data: Any) -> Any:
+        """Stored lines are flat (the cell's parameters, then the counts)."""
+        if isinstance(data, dict) and "cell" not in data:
+            data = dict(data)
+            cell = {k: data.pop(k) for k in SweepCell.model_fields if k in data}
+            return {"cell": cell, **data}
+        return data
 
 
 def cell_key(cell: SweepCell) -> str:
@@ -79,23 +78,11 @@ def cell_seed(seed: int, cell: SweepCell) -> int:
 def load_records(path: Path) -> tuple[list[CellRecord], int]:
     """Every readable record (first copy of a cell wins) and the number of unreadable lines.
 
-    A line torn by a kill mid-write is skipped, as ``transcripts.store`` does for debates:
-    its cell is simply run again on resume.
+    The one JSONL reader (``transcripts.store.JsonlRecords``): a line torn by a kill
+    mid-write is skipped, and its cell is simply run again on resume.
     """
-    if not path.exists():
-        return [], 0
-    records: dict[str, CellRecord] = {}
-    bad = 0
-    for raw in path.read_bytes().split(b"\n"):
-        if not raw.strip():
-            continue
-        try:
-            record = CellRecord.from_line(raw)
-        except (ValidationError, ValueError):
-            bad += 1
-            continue
-        records.setdefault(cell_key(record.cell), record)
-    return list(records.values()), bad
+    found = JsonlRecords(path, CellRecord, lambda r: cell_key(r.cell), "cell").read()
+    return found.records, len(found.bad_lines)
 
 
 def _simulate_chunk(jobs: list[tuple[SweepCell, int, int]]) -> list[CellRecord]:
@@ -165,7 +152,7 @@ def run_sweep(
     run_dir: Path,
     *,
     resume: bool = False,
-    progress: ProgressCallback | None = None,
+    progress: ProgressReporter | None = None,
     report: bool = True,
     pool_after: float = POOL_AFTER_SECONDS,
 ) -> SweepOutcome:
@@ -185,8 +172,8 @@ def run_sweep(
         if cell_key(cell) not in done
     ]
     finished = len(cells) - len(jobs)
-    report_progress = progress or (lambda done, total: None)
-    report_progress(finished, len(cells))
+    progress = progress or NullProgress()
+    progress.start(total=len(cells), skipped=finished)
     import evals.sweep.simulate  # noqa: F401  (imported before timing: the estimate is warm)
 
     start = time.perf_counter()
@@ -196,7 +183,7 @@ def run_sweep(
         nonlocal finished
         append_lines(path, [r.line() for r in records])
         finished += len(records)
-        report_progress(finished, len(cells))
+        progress.advance(count=len(records))
 
     # Chunks run here until the time the rest would take justifies starting worker processes
     # (a spawned worker costs ~0.5 s; a whole default grid simulates in about a second).
@@ -210,6 +197,7 @@ def run_sweep(
     pooled = sum(len(chunk) for chunk in chunks[inline:])
     if pooled:
         _run_pool(chunks[inline:], config.workers, store)
+    progress.finish()
     seconds = time.perf_counter() - start
     sample_transcripts(config, run_dir)
     rows: list[dict[str, Any]] = []
@@ -246,45 +234,3 @@ def sample_transcripts(config: SweepConfig, run_dir: Path) -> int:
         for job in engine_jobs(cell, config.sample_transcripts, cell_seed(config.seed, cell))
     ]
     return len(asyncio.run(run_many(jobs, store=JsonlStore(run_dir / TRANSCRIPTS), concurrency=64)))
-
-
-class CellProgress:
-    """Cells finished: a rich bar on a terminal, a plain line every tenth of the grid otherwise.
-
-    A ``ProgressCallback`` (the engine's ``ProgressReporter`` counts transcripts, which a
-    sweep has none of). Use as a context manager so the bar is always stopped.
-    """
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.bar: Progress | None = None
-        self.last = -1
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.console.is_terminal:
-            if self.bar is None:
-                self.bar = Progress(
-                    TextColumn("[bold]cells"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeElapsedColumn(),
-                    console=self.console,
-                )
-                self.bar.start()
-                self.bar.add_task("cells", total=total)
-            self.bar.update(self.bar.task_ids[0], completed=done, total=total)
-            return
-        step = max(1, total // 10)
-        if done == total or done // step != self.last // step or self.last < 0:
-            print(f"cells: {done}/{total} done", file=self.console.file, flush=True)
-        self.last = done
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-    def __enter__(self) -> CellProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -1,0 +1,82 @@
+"""The built-in debater kinds, and the model-role spec that model debaters and judges share.
+
+Each kind is a spec (its config table) and a factory registered beside it; configs name the
+kind, and ``debate.components.Components`` builds it where the debate runs. The model
+debater's factory lives with the judges (``judges.specs``): best-of-N ranks with a judge.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from debate.domains.evidence import EvidenceDebater
+from debate.models import Model, ModelConfig
+from debate.models.backend_specs import dry_backend
+from debate.registry import BackendField, Spec, register
+from debate.roles import Debater
+
+if TYPE_CHECKING:
+    from debate.components import Components
+
+
+class SimulatedDebaterSpec(Spec):
+    """Honest on the correct answer, lying otherwise (evidence domain)."""
+
+    kind: Literal["simulated"] = "simulated"
+
+    def label(self) -> str:
+        return "simulated"
+
+
+@register("debater", "simulated", SimulatedDebaterSpec)
+def simulated_debater(spec: SimulatedDebaterSpec, components: Components) -> Debater:
+    return EvidenceDebater()
+
+
+class ModelRoleSpec(Spec):
+    """A model-backed debater or judge."""
+
+    kind: Literal["model"] = "model"
+    name: str | None = Field(default=None, description="label in results; default: model id")
+    backend: BackendField
+    model: ModelConfig
+
+    def label(self) -> str:
+        return self.name or self.model.model
+
+    def planned(self) -> dict[str, Any]:
+        """The fields a ``--dry-run`` replaces: an offline backend, no response cache (the
+        name stays: it is part of the cells and debate ids)."""
+        return {
+            "backend": dry_backend(),
+            "model": self.model.model_copy(update={"cache_dir": None}),
+        }
+
+
+def build_model(spec: ModelRoleSpec, components: Components) -> Model:
+    """A fresh model for one role (as before: roles do not share a concurrency limit),
+    closed with the components."""
+    backend = components.make("backend", spec.backend)
+    model = Model(backend, spec.model, name=spec.name)
+    components.on_close(model.aclose)
+    return model
+
+
+class ModelDebaterSpec(ModelRoleSpec):
+    """A model debater; with ``best_of`` > 1, the best of N sampled speeches is kept."""
+
+    best_of: int = Field(
+        default=1, ge=1, le=64, description="candidate speeches per turn (best-of-N)"
+    )
+    preference: ModelRoleSpec | None = Field(
+        default=None,
+        description="model judge that ranks best-of-N candidates; None: the debater's model",
+    )
+
+    def planned(self) -> dict[str, Any]:
+        update = super().planned()
+        if self.preference is not None:
+            update["preference"] = self.preference.model_copy(update=self.preference.planned())
+        return update

@@ -1,0 +1,105 @@
+"""The ``eval`` experiment: every protocol x judge cell over every question of a dataset.
+
+``run`` plans data jobs from the config and runs them through ``debate.runner.run_jobs``
+on the chosen executor; ``report`` recomputes results from the stored transcripts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from debate.registry import register
+from debate.runner import Executor
+from evals.config import EvalConfig
+from evals.experiments import RunOptions, RunUI, fail
+
+
+class EvalExperiment:
+    type: ClassVar[str] = "eval"
+
+    def run(self, config: EvalConfig, run_dir: Path, options: RunOptions, ui: RunUI) -> None:
+        from evals.report import results_table
+        from evals.runner import run_eval
+
+        if options.dry_run:
+            self._dry_run(config, run_dir, options, ui)
+            return
+        outcome = run_eval(
+            config,
+            run_dir,
+            resume=options.resume or options.retry_failed,
+            progress=ui.progress("debates"),
+            data_root=options.data_root,
+            max_cost_usd=options.max_cost_usd,
+            retry_failed=options.retry_failed,
+            executor=executor_for(options),
+        )
+        ui.show(results_table(outcome.results, config.name))
+        if config.note:
+            ui.say(f"note: {config.note}")
+        ui.say(
+            f"ran {outcome.ran} debates in {outcome.seconds:.1f} s "
+            f"({outcome.skipped} already stored, {outcome.failed} failed); "
+            f"cost ${outcome.cost_usd:.4f}"
+        )
+        if outcome.not_started:
+            ui.say(
+                f"stopped: --max-cost ${options.max_cost_usd:g} reached; {outcome.not_started} "
+                "debates not started (rerun with --resume to continue)"
+            )
+        ui.say(f"run directory: {outcome.run_dir}")
+        if outcome.ran and outcome.failed == outcome.ran:
+            fail(
+                f"all {outcome.ran} debates failed (first: {outcome.first_error}); they are "
+                "stored as failures: fix the cause and rerun with --retry-failed"
+            )
+        if outcome.failed:
+            ui.warn(
+                f"{outcome.failed} of {outcome.ran} debates failed (first: "
+                f"{outcome.first_error}); they count as wrong; rerun them with --retry-failed"
+            )
+
+    def _dry_run(self, config: EvalConfig, run_dir: Path, options: RunOptions, ui: RunUI) -> None:
+        """Print the calls and estimated cost of a run; call no model and write nothing."""
+        from evals.plan import plan_eval, plan_table
+
+        stored = run_dir if options.resume or options.retry_failed else None
+        plan = plan_eval(config, stored, options.data_root, retry_failed=options.retry_failed)
+        ui.show(plan_table(plan, config.name))
+        ui.say(
+            f"dry run: {plan.debates} debates planned ({plan.stored} already stored), "
+            f"{plan.usage.calls} model calls, estimated cost ${plan.usage.cost_usd:.4f} "
+            "(outputs counted at max_tokens; nothing was called or written)"
+        )
+
+    def report(self, config: EvalConfig | None, run_dir: Path, ui: RunUI) -> None:
+        report_transcripts(run_dir, ui)
+
+
+def report_transcripts(run_dir: Path, ui: RunUI) -> None:
+    """Results, report and plots of the debates stored in ``run_dir`` (any experiment whose
+    records are transcripts)."""
+    from evals.report import results_table
+    from evals.runner import write_outputs
+
+    results = write_outputs(run_dir, on_skip=ui.warn)
+    if not results:
+        ui.warn(f"{run_dir} holds no finished debate yet: the report is empty")
+    ui.show(results_table(results, str(run_dir)))
+
+
+def executor_for(options: RunOptions) -> Executor | None:
+    """The executor ``--executor`` names (None: the experiment's in-process default)."""
+    if options.executor == "processes":
+        from debate.process_pool import ProcessPoolExecutor, worker_count
+
+        return ProcessPoolExecutor(
+            worker_count(options.workers or "auto"), data_root=options.data_root
+        )
+    return None
+
+
+@register("experiment", "eval", EvalConfig)
+def eval_experiment(config: EvalConfig, components: Any) -> EvalExperiment:
+    return EvalExperiment()

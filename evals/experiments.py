@@ -1,0 +1,140 @@
+"""One experiment interface: an experiment type plans its work from its config, runs it
+into a run directory, and reports from that directory.
+
+Every run config is one table with a ``type`` (``eval`` when absent): the registry finds
+the config class and the experiment for it (``debate.registry`` group ``experiment``), so
+the eval, the judge-error x depth sweep, the MNIST reproduction and ``rejudge`` are parsed,
+run and reported the same way, and a plug-in adds a type without touching the CLI. The
+run directory records the type in its ``config.json``; ``debate report`` reads it from
+there, never by guessing from the files present.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, NoReturn, Protocol
+
+from pydantic import ValidationError
+from rich.console import RenderableType
+
+from debate.errors import ConfigError, DebateError, validation_message
+from debate.imports import import_plugins
+from debate.progress import ProgressReporter
+from debate.registry import Spec, component, parse_spec
+from evals.config import read_config_data
+from evals.rundir import CONFIG
+
+DEFAULT_TYPE = "eval"
+
+
+class ExperimentFailed(DebateError):
+    """A run finished but failed as a whole (every debate failed): exit with ``status``."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RunUI(Protocol):
+    """How an experiment talks to whoever runs it (the CLI's console, or a test)."""
+
+    def progress(self, unit: str, every: int | None = 100) -> ProgressReporter: ...
+
+    def show(self, renderable: RenderableType) -> None: ...
+
+    def say(self, text: str) -> None: ...
+
+    def warn(self, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the command line adds to a config for one run."""
+
+    resume: bool = False
+    retry_failed: bool = False
+    dry_run: bool = False
+    max_cost_usd: float | None = None
+    data_root: Path | None = None
+    executor: str = "local"
+    """'local': in this process; 'processes': a pool of worker processes."""
+    workers: int | None = None
+    """Processes for ``executor = 'processes'`` (None: one per CPU)."""
+
+    def refuse(self, what: str, *flags: str) -> None:
+        """One line if a flag this experiment type cannot honour was given."""
+        given = {
+            "--dry-run": self.dry_run,
+            "--max-cost": self.max_cost_usd is not None,
+            "--retry-failed": self.retry_failed,
+            "--executor": self.executor != "local",
+        }
+        used = [flag for flag in flags if given[flag]]
+        if used:
+            raise ConfigError(f"{', '.join(used)} do not apply to {what}")
+
+
+class Experiment(Protocol):
+    """An experiment type: ``run`` a config into a run directory, ``report`` from one."""
+
+    type: ClassVar[str]
+
+    def run(self, config: Any, run_dir: Path, options: RunOptions, ui: RunUI) -> None: ...
+
+    def report(self, config: Any, run_dir: Path, ui: RunUI) -> None: ...
+
+
+def parse_run_config(data: dict[str, Any], origin: str = "config") -> Any:
+    """The one config parser: the ``type`` names the experiment (default ``eval``); the
+    modules under ``plugins`` are imported first, so the kinds they register can be named."""
+    plugins = data.get("plugins", [])
+    if not isinstance(plugins, list):
+        raise ConfigError(f"{origin}: plugins must be a list of module names")
+    import_plugins(plugins)
+    try:
+        return parse_spec("experiment", data, DEFAULT_TYPE)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {validation_message(exc)}") from None
+    except ValueError as exc:  # an unknown type
+        raise ConfigError(f"{origin}: {exc}") from None
+
+
+def load_run_config(path: Path | str) -> Any:
+    """Read a TOML or JSON run config of any experiment type."""
+    return parse_run_config(read_config_data(path), str(path))
+
+
+def experiment_for(config: Any) -> Experiment:
+    """The experiment that runs ``config`` (by its ``type``)."""
+    kind = getattr(config, "type", DEFAULT_TYPE)
+    found: Experiment = component("experiment", kind).factory(config, None)
+    return found
+
+
+def quick(config: Spec) -> Any:
+    """The config's own ``--quick`` form (every type defines one)."""
+    shorten = getattr(config, "quick", None)
+    if not callable(shorten):
+        raise ConfigError(f"experiment type {getattr(config, 'type', '?')!r} has no --quick form")
+    result: Any = shorten()
+    return result
+
+
+def recorded_config(run_dir: Path) -> Any:
+    """The config a run directory was started with (None: it records none)."""
+    path = run_dir / CONFIG
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except ValueError:
+        raise ConfigError(f"{path} is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a table of settings")
+    return parse_run_config(data, str(path))
+
+
+def fail(message: str, status: int = 1) -> NoReturn:
+    raise ExperimentFailed(message, status)
