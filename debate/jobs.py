@@ -165,15 +165,19 @@ class LiveJob:
         )
 
 
-def job_to_wire(job: BaseModel) -> tuple[str, str]:
-    """A data job as (its class's import path, its JSON): what crosses a process boundary.
-    Any pydantic job class with an async ``run(components, observer)`` ships this way."""
+def job_to_wire(job: BaseModel) -> tuple[str, str, list[str]]:
+    """A data job as (its class's import path, its JSON, the plug-in modules whose kinds it
+    may name): what crosses a process boundary. Any pydantic job class with an async
+    ``run(components, observer)`` ships this way."""
+    from debate.registry import registering_modules
+
     cls = type(job)
-    return f"{cls.__module__}:{cls.__qualname__}", job.model_dump_json()
+    return f"{cls.__module__}:{cls.__qualname__}", job.model_dump_json(), registering_modules()
 
 
-def job_from_wire(target: str, text: str) -> Any:
-    from debate.imports import import_target
+def job_from_wire(target: str, text: str, plugins: list[str] | None = None) -> Any:
+    from debate.imports import import_plugins, import_target
 
+    import_plugins(plugins or [])
     cls = import_target(target)
     return cls.model_validate_json(text)

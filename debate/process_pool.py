@@ -47,9 +47,9 @@ def _start_worker(data_root: str | None) -> None:
     Finalize(None, close, exitpriority=10)
 
 
-def _run_in_worker(target: str, text: str) -> tuple[str, str]:
+def _run_in_worker(target: str, text: str, plugins: list[str]) -> tuple[str, str]:
     assert _loop is not None and _components is not None
-    job = job_from_wire(target, text)
+    job = job_from_wire(target, text, plugins)
     try:
         transcript = _loop.run_until_complete(job.run(_components))
     except StopsRun as exc:

@@ -180,6 +180,8 @@ def parse_spec(group: Group, value: Any, default_kind: str | None = None) -> Any
     except ConfigError as exc:
         raise ValueError(str(exc)) from None
     data = value if field in value or default_kind is None else {**value, field: kind}
+    if found.kind != kind:  # a path naming a registered factory: the spec knows its kind
+        data = {**value, field: found.kind}
     if found.spec is CustomSpec:
         return CustomSpec.model_validate(data)
     return found.spec.model_validate(data)
@@ -229,3 +231,33 @@ def label(spec: Spec) -> str:
     if callable(method):
         return str(method())
     return str(getattr(spec, "name", None) or getattr(spec, "kind", type(spec).__name__))
+
+
+def registering_modules() -> list[str]:
+    """Modules outside the package that registered kinds in this process (plug-ins, a
+    config's ``plugins``, factories named by path): a worker process imports them before it
+    reads a job, so the kinds a job names mean the same there."""
+    own = ("debate.", "judges.", "protocols.", "transcripts.", "evals.")
+    found = {c.factory.__module__ for group in _KINDS.values() for c in group.values()}
+    return sorted(m for m in found if not m.startswith(own) and m != "__main__")
+
+
+def named_plugins(data: Any) -> list[str]:
+    """The modules of every registered factory a config table names by path
+    (``kind = "pkg.mod:factory"``), to record in its ``plugins`` so it reads back alone."""
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in ("kind", "type") and isinstance(value, str) and ":" in value:
+                try:
+                    target = import_target(value)
+                except ConfigError:
+                    continue  # reported where the spec is validated
+                if getattr(target, "__debate_component__", None) is not None:
+                    found.append(value.partition(":")[0])
+            else:
+                found.extend(named_plugins(value))
+    elif isinstance(data, list):
+        for item in data:
+            found.extend(named_plugins(item))
+    return found

@@ -148,6 +148,8 @@ async def run_jobs(
         async with executor, asyncio.TaskGroup() as group:
             for _ in range(min(executor.capacity, len(pending))):
                 group.create_task(worker())
+    except ExceptionGroup as errors:  # a bug, not a failed debate: raise it as itself
+        raise errors.exceptions[0] from None
     finally:
         progress.finish()
         if retry_failed and isinstance(sink, RetryableSink):

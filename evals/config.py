@@ -16,7 +16,6 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from debate.errors import ConfigError, validation_message
-from debate.imports import import_plugins
 from debate.jobs import ProtocolSpec, SeatSpecs, Side
 from debate.positions import PositionMode
 from debate.quotes import EvidencePolicy
@@ -150,8 +149,9 @@ def load_config(path: Path | str) -> EvalConfig:
 
 def parse_config(data: dict[str, Any], origin: str = "config") -> EvalConfig:
     """An eval config (``evals.experiments.parse_run_config`` reads every type)."""
-    plugins = data.get("plugins", [])
-    import_plugins(plugins if isinstance(plugins, list) else [])
+    from evals.experiments import with_plugins
+
+    data = with_plugins(data, origin)
     try:
         return EvalConfig.model_validate(data)
     except ValidationError as exc:

@@ -22,7 +22,7 @@ from rich.console import RenderableType
 from debate.errors import ConfigError, DebateError, validation_message
 from debate.imports import import_plugins
 from debate.progress import ProgressReporter
-from debate.registry import Spec, component, parse_spec
+from debate.registry import Spec, component, named_plugins, parse_spec
 from evals.config import read_config_data
 from evals.rundir import CONFIG
 
@@ -89,16 +89,26 @@ class Experiment(Protocol):
 def parse_run_config(data: dict[str, Any], origin: str = "config") -> Any:
     """The one config parser: the ``type`` names the experiment (default ``eval``); the
     modules under ``plugins`` are imported first, so the kinds they register can be named."""
-    plugins = data.get("plugins", [])
-    if not isinstance(plugins, list):
-        raise ConfigError(f"{origin}: plugins must be a list of module names")
-    import_plugins(plugins)
+    data = with_plugins(data, origin)
     try:
         return parse_spec("experiment", data, DEFAULT_TYPE)
     except ValidationError as exc:
         raise ConfigError(f"{origin}: {validation_message(exc)}") from None
     except ValueError as exc:  # an unknown type
         raise ConfigError(f"{origin}: {exc}") from None
+
+
+def with_plugins(data: dict[str, Any], origin: str) -> dict[str, Any]:
+    """``data`` with its ``plugins`` imported, and the modules of factories it names by path
+    added to them (so the saved config reads back in a new process)."""
+    plugins = data.get("plugins", [])
+    if not isinstance(plugins, list):
+        raise ConfigError(f"{origin}: plugins must be a list of module names")
+    import_plugins(plugins)
+    named = [m for m in named_plugins(data) if m not in plugins]
+    if named and data.get("type", DEFAULT_TYPE) in ("eval", "rejudge"):
+        data = {**data, "plugins": [*plugins, *dict.fromkeys(named)]}
+    return data
 
 
 def load_run_config(path: Path | str) -> Any:

@@ -137,13 +137,17 @@ def summarize(
     """Aggregate transcripts into one result per cell, in first-seen order.
 
     With ``by`` the cell is the given keys of each transcript's ``cell`` (a missing key
-    groups as None); without it, the whole ``cell`` dict.
+    groups as None); without it, the whole ``cell`` dict. Within a cell the debates are
+    taken in id order, so every figure, to the last bit of a float sum, is the same however
+    the debates were scheduled (in process, in worker processes, resumed).
     """
     groups: dict[str, tuple[dict[str, Any], list[Transcript]]] = {}
     for t in transcripts:
         cell = dict(t.cell) if by is None else {k: t.cell.get(k) for k in by}
         groups.setdefault(_group_key(cell), (cell, []))[1].append(t)
-    return [_cell_result(cell, ts) for cell, ts in groups.values()]
+    return [
+        _cell_result(cell, sorted(ts, key=lambda t: t.debate_id)) for cell, ts in groups.values()
+    ]
 
 
 def atomic_write(path: Path, text: str) -> None:
