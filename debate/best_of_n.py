@@ -3,7 +3,8 @@
 Each candidate is shown to a preference judge as if it were the next turn (quotes checked
 and marked as the real judge would see them); its score is the probability that judge then
 gives the candidate's own answer (Khan et al. 2024). All candidates, their scores and the
-preference verdicts are recorded in ``Speech.data["best_of_n"]``; the usage of every
+preference verdicts are recorded as a ``debate.moves.BestOfN`` record in the speech's data
+(``turn.move(BestOfN)`` reads it back); the usage of every
 candidate and every preference call is charged to the turn. Candidates differ only by seed,
 so sample at a temperature above 0.
 """
@@ -12,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from debate.debaters import ModelDebater
+from debate.moves import BestOfN, Candidate
 from debate.quotes import EvidencePolicy, find_quotes
 from debate.roles import Judge
 from debate.seeds import derive_seed
@@ -83,21 +84,19 @@ class BestOfNDebater:
         scores = [v.probabilities[view.seat.position] if v.parsed else -1.0 for v in verdicts]
         best = max(range(self.n), key=lambda i: (scores[i], -i))
         usage = sum((c.usage + v.usage for c, v in zip(candidates, verdicts, strict=True)), Usage())
-        record: list[dict[str, Any]] = [
-            {
-                "text": c.text,
-                "seed": seed,
-                "score": score,
-                "preference_raw": v.raw,
-                "preference_parsed": v.parsed,
-                "usage": (c.usage + v.usage).model_dump(),
-            }
-            for c, v, seed, score in zip(candidates, verdicts, seeds, scores, strict=True)
-        ]
-        chosen = candidates[best]
-        return Speech(
-            text=chosen.text,
-            usage=usage,
-            data={"best_of_n": {"chosen": best, "candidates": record}},
-            request=chosen.request,
+        record = BestOfN(
+            chosen=best,
+            candidates=[
+                Candidate(
+                    text=c.text,
+                    seed=seed,
+                    score=score,
+                    preference_raw=v.raw,
+                    preference_parsed=v.parsed,
+                    usage=c.usage + v.usage,
+                )
+                for c, v, seed, score in zip(candidates, verdicts, seeds, scores, strict=True)
+            ],
         )
+        chosen = candidates[best]
+        return Speech(text=chosen.text, usage=usage, data=record.to_data(), request=chosen.request)

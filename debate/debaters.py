@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from debate.models import Message, Model
-from debate.prompts import PromptSet, fill
+from debate.prompts import PromptSet, count_fields, fill
 from debate.seeds import derive_seed
 from debate.text import answers_text, transcript_text
 from debate.types import AgentInfo, DebaterView, Speech, letter
@@ -35,6 +35,7 @@ class ModelDebater:
             "rounds": view.rounds,
             "label": view.label,
             "instruction": f"{view.instruction} " if view.instruction else "",
+            **count_fields(len(setup.shown)),
         }
         seat = view.seat.name
         system = self.prompts.get("debater_system", view.protocol, seat, passage=passage)

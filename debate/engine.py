@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
+from typing import Protocol as Interface
 
 from debate.errors import ConfigError, StopsRun
 from debate.failures import RoleFailed, describe_error, role
@@ -26,8 +27,10 @@ from debate.types import (
     DebateSetup,
     JudgeView,
     Question,
+    Quote,
     Said,
     Seat,
+    Speech,
     Transcript,
     Turn,
     TurnKind,
@@ -35,11 +38,21 @@ from debate.types import (
     Verdict,
 )
 
-Debaters = Debater | Mapping[str, Debater]
-"""One debater for every seat (self-play), or one per seat name."""
+
+class SeatAssignment(Interface):
+    """Chooses each seat's debater once the setup is known (honest and lying sides)."""
+
+    def for_seat(self, setup: DebateSetup, seat: Seat) -> Debater: ...
 
 
-def _debater_for(debaters: Debaters, seat: Seat) -> Debater:
+Debaters = Debater | Mapping[str, Debater] | SeatAssignment
+"""One debater for every seat (self-play), one per seat name, or an assignment that picks
+per seat from the setup (``debate.jobs.SeatRoles``: model X honest against model Y)."""
+
+
+def _debater_for(debaters: Debaters, seat: Seat, setup: DebateSetup) -> Debater:
+    if hasattr(debaters, "for_seat"):
+        return debaters.for_seat(setup, seat)
     if isinstance(debaters, Mapping):
         if seat.name not in debaters:
             raise KeyError(f"no debater given for seat {seat.name!r}")
@@ -61,24 +74,39 @@ async def _speak(
     async with role(view.seat.name):
         speech = await debater(view)
     context = view.setup.question.context
-    turn = Turn(
+    quotes = find_quotes(speech.text, context, policy) if context else []
+    turn = _recorded(speech, index, round_index, kind, view.seat, quotes, started_at, clock)
+    observer.turn_finished(view.debate_id, turn)
+    return turn
+
+
+def _recorded(
+    speech: Speech,
+    index: int,
+    round_index: int,
+    kind: TurnKind,
+    seat: Seat | None,
+    quotes: list[Quote],
+    started_at: float,
+    clock: float,
+) -> Turn:
+    """The one way a spoken turn is recorded, a debater's or (``seat`` None) the judge's."""
+    return Turn(
         index=index,
         round=round_index,
-        kind="judge_question" if view.seat.role == "judge" else kind,
-        speaker=view.seat.name,
-        position=view.seat.position,
+        kind=kind,
+        speaker=JUDGE if seat is None else seat.name,
+        position=None if seat is None else seat.position,
         text=speech.text,
         evidence=speech.evidence,
         data=speech.data,
         confidence=speech.confidence,
-        quotes=find_quotes(speech.text, context, policy) if context else [],
+        quotes=quotes,
         started_at=started_at,
         duration_s=time.perf_counter() - clock,
         usage=speech.usage,
         request=speech.request,
     )
-    observer.turn_finished(view.debate_id, turn)
-    return turn
 
 
 async def _run_round(
@@ -111,13 +139,13 @@ async def _run_round(
                 tasks = [
                     group.create_task(
                         _speak(
-                            _debater_for(debaters, setup.seat(name)),
+                            _debater_for(debaters, setup.seat(name), setup),
                             view(name, visible),
                             len(turns) + i,
                             round_index,
                             policy,
                             observer,
-                            rnd.turn,
+                            rnd.turn_kind,
                         )
                     )
                     for i, name in enumerate(rnd.speakers)
@@ -131,36 +159,29 @@ async def _run_round(
             seat_view = view(name, turns)
             turns.append(
                 await _speak(
-                    _debater_for(debaters, seat_view.seat),
+                    _debater_for(debaters, seat_view.seat, setup),
                     seat_view,
                     len(turns),
                     round_index,
                     policy,
                     observer,
-                    rnd.turn,
+                    rnd.turn_kind,
                 )
             )
 
 
 async def _ask_judge(
-    judge: QuestioningJudge, view: JudgeView, round_index: int, observer: DebateObserver
+    judge: QuestioningJudge, view: JudgeView, rnd: Round, round_index: int, observer: DebateObserver
 ) -> Turn:
-    """A ``judge_question`` round: the judge's question, recorded as a turn of its own."""
+    """A ``judge_question`` round: the judge's question (text, or a speech carrying a move
+    such as a challenge), recorded as a turn of its own."""
     started_at, clock = time.time(), time.perf_counter()
     async with role(JUDGE):
-        question = await judge.ask(view)
-    turn = Turn(
-        index=len(view.turns),
-        round=round_index,
-        kind="judge_question",
-        speaker=JUDGE,
-        position=None,
-        text=str(question),
-        started_at=started_at,
-        duration_s=time.perf_counter() - clock,
-        usage=question.usage if isinstance(question, Said) else Usage(),
-        request=question.request if isinstance(question, Said) else None,
-    )
+        said = await judge.ask(view)
+    if not isinstance(said, Speech):
+        usage, request = (said.usage, said.request) if isinstance(said, Said) else (Usage(), None)
+        said = Speech(text=str(said), usage=usage, request=request)
+    turn = _recorded(said, len(view.turns), round_index, rnd.turn_kind, None, [], started_at, clock)
     observer.turn_finished(view.debate_id, turn)
     return turn
 
@@ -199,7 +220,12 @@ async def run_debate(
     setup = DebateSetup(
         question=question, shown=shown, seats=protocol.seats(question, shown, rng), seed=seed
     )
-    seat_debaters = {s.name: _debater_for(debaters, s) for s in setup.seats} if setup.seats else {}
+    if any(seat.role == "judge" for seat in setup.seats):
+        raise ConfigError(
+            f"protocol {protocol.name!r} seats the judge; a judge speaks only in judge_question "
+            "rounds (its ask), never from a seat"
+        )
+    seat_debaters = {s.name: _debater_for(debaters, s, setup) for s in setup.seats}
     turns: list[Turn] = []
     verdict: Verdict | None = None
     error: str | None = None
@@ -229,14 +255,14 @@ async def run_debate(
                 f"{type(judge).__name__} cannot"
             )
         for round_index, rnd in enumerate(schedule):
+            before = len(turns)
             if rnd.asks_judge:
                 assert asker is not None  # needs_questioning_judge() covers every such round
-                turns.append(await _ask_judge(asker, judge_view(), round_index, observer))
-                continue
-            before = len(turns)
-            await _run_round(
-                rnd, round_index, len(schedule), base, setup, debaters, turns, policy, observer
-            )
+                turns.append(await _ask_judge(asker, judge_view(), rnd, round_index, observer))
+            else:
+                await _run_round(
+                    rnd, round_index, len(schedule), base, setup, debaters, turns, policy, observer
+                )
             for i in range(before, len(turns)):
                 protocol.check_turn(setup, turns[:i], turns[i])
         async with role(JUDGE):

@@ -9,13 +9,13 @@ from __future__ import annotations
 import random
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from debate.errors import ConfigError, validation_message
 from debate.imports import import_target
-from debate.types import DebateSetup, Question, Seat, Turn, letter
+from debate.types import LETTERS, DebateSetup, Question, Seat, Turn, TurnKind, letter
 
 RoundKind = Literal["simultaneous", "sequential", "judge_question"]
 JUDGE = "judge"
@@ -28,7 +28,8 @@ class Round(BaseModel):
     ``simultaneous``: every speaker sees only the turns before the round, and speaks
     concurrently. ``sequential``: speakers go in order, each seeing those before it.
     ``judge_question``: the judge (speakers ``["judge"]``, a ``QuestioningJudge``) asks a
-    question from its view so far; it is recorded as a ``judge_question`` turn.
+    question, or makes a move such as a challenge, from its view so far; it is recorded as a
+    ``judge_question`` turn. It is the only way a judge speaks: a judge holds no seat.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -52,6 +53,11 @@ class Round(BaseModel):
     def asks_judge(self) -> bool:
         return self.kind == "judge_question"
 
+    @property
+    def turn_kind(self) -> TurnKind:
+        """The kind of this round's turns: the one place that says what a judge's turn is."""
+        return "judge_question" if self.asks_judge else self.turn
+
 
 MAX_ROUNDS = 100
 """Upper bound on any protocol's rounds: far above any debate studied, low enough that a
@@ -65,14 +71,45 @@ def round_label(index: int, total: int) -> str:
     return "closing" if index == total - 1 else "rebuttal"
 
 
+DEFAULT_ANSWERS = 2
+MAX_ANSWERS = len(LETTERS)
+"""Most answers a judge can be shown: one letter (A-Z) each."""
+
+
 class Protocol(BaseModel):
-    """Base class of every protocol. Subclass fields are the protocol's settings."""
+    """Base class of every protocol. Subclass fields are the protocol's settings.
+
+    ``answers`` (shown answers, one debater each in debates) is a setting of every protocol,
+    recorded only when it is not the default 2, so the settings, eval cells and debate ids
+    of two-answer runs are those of the versions before it was a setting.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: ClassVar[str]
-    n_answers: ClassVar[int] = 2
-    """How many answers are shown to the judge (the correct one plus distractors)."""
+    max_answers: ClassVar[int] = MAX_ANSWERS
+    """Most answers the protocol can show: 2 for two-sided ones (recursive, pixels)."""
+
+    answers: int = Field(
+        default=DEFAULT_ANSWERS,
+        ge=2,
+        le=MAX_ANSWERS,
+        description="answers shown to the judge (the correct one plus distractors)",
+    )
+
+    @model_validator(mode="after")
+    def _answers_fit(self) -> Self:
+        if self.answers > self.max_answers:
+            sides = "is two-sided: it shows" if self.max_answers == 2 else "shows at most"
+            raise ValueError(
+                f"protocol {self.name!r} {sides} {self.max_answers} answers, not {self.answers}"
+            )
+        return self
+
+    @property
+    def n_answers(self) -> int:
+        """How many answers are shown to the judge (the correct one plus distractors)."""
+        return self.answers
 
     @abstractmethod
     def seats(self, question: Question, shown: list[int], rng: random.Random) -> list[Seat]:
@@ -106,8 +143,12 @@ class Protocol(BaseModel):
         round ends; the debate then fails with that reason. Default: anything goes."""
 
     def settings(self) -> dict[str, Any]:
-        """Settings as recorded in transcripts and eval cells."""
-        return self.model_dump(mode="json")
+        """Settings as recorded in transcripts and eval cells (``answers`` only when it is
+        not the default: see the class docstring)."""
+        settings = self.model_dump(mode="json")
+        if self.answers == DEFAULT_ANSWERS:
+            del settings["answers"]
+        return settings
 
 
 def debater_seats(n_answers: int) -> list[Seat]:

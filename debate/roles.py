@@ -31,12 +31,13 @@ class Judge(Protocol):
 
 @runtime_checkable
 class QuestioningJudge(Judge, Protocol):
-    """A judge that can also question the debaters between rounds (interactive debate).
+    """A judge that can also speak during the debate: the one way a judge speaks.
 
-    Interactive protocols schedule a round of kind ``judge_question``: the engine calls
-    ``ask`` with the judge's view so far and records the question as a turn of kind
-    ``judge_question``; the debaters then answer in the next round. Model and human judges
-    implement it; simulated judges need not.
+    Protocols schedule a round of kind ``judge_question``: the engine calls ``ask`` with the
+    judge's view so far and records the reply as a turn of kind ``judge_question``. Model and
+    human judges ask the debaters a question (text, which the debaters answer in the next
+    round); a judge of a game-like protocol returns a ``Speech`` carrying a move (the tree-sum
+    judge's challenge in recursive consultancy). Other simulated judges need not implement it.
     """
 
-    async def ask(self, view: JudgeView) -> str: ...
+    async def ask(self, view: JudgeView) -> str | Speech: ...

@@ -26,6 +26,23 @@ def answers_text(answers: Sequence[str]) -> str:
     return "; ".join(f"({letter(i)}) {a}" for i, a in enumerate(answers))
 
 
+def letters_text(n_answers: int) -> str:
+    """The shown answers' letters as a prompt names them: ``A or B``, ``A, B or C``."""
+    letters = [letter(p) for p in range(n_answers)]
+    return f"{', '.join(letters[:-1])} or {letters[-1]}"
+
+
+PLACEHOLDERS = "xyzwvutsrqponmlkjihgfedcba"
+"""One distinct placeholder letter per answer in the verdict line a judge is shown."""
+
+
+def verdict_line(n_answers: int) -> str:
+    """The line a judge must end with, one value per shown answer (``judges.parsing``):
+    ``Probabilities: A=0.xx, B=0.yy`` for two answers, ``..., C=0.zz`` for three."""
+    pairs = (f"{letter(p)}=0.{PLACEHOLDERS[p] * 2}" for p in range(n_answers))
+    return "Probabilities: " + ", ".join(pairs)
+
+
 def transcript_text(turns: Sequence[Turn]) -> str:
     if not turns:
         return "(no speeches yet)"

@@ -7,9 +7,15 @@ transcript written today can be validated, re-judged and re-analysed later.
 from __future__ import annotations
 
 import string
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from debate.moves import Move, MoveError
+from debate.values import Frozen as Frozen
+from debate.values import Usage as Usage
+from debate.verdict import TIE_TOLERANCE as TIE_TOLERANCE
+from debate.verdict import Verdict as Verdict
 
 SCHEMA_VERSION = 1
 """Version of the transcript schema; bump it when a stored field changes meaning."""
@@ -22,10 +28,7 @@ def letter(position: int) -> str:
     return LETTERS[position]
 
 
-class Frozen(BaseModel):
-    """Base for value objects: immutable and strict about unknown fields."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+M = TypeVar("M", bound=Move)
 
 
 class Question(Frozen):
@@ -56,25 +59,6 @@ class Question(Frozen):
         return self
 
 
-class Usage(Frozen):
-    """Token usage and cost of one or more model calls."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    calls: int = 0
-    cached_calls: int = 0
-    cost_usd: float = 0.0
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            input_tokens=self.input_tokens + other.input_tokens,
-            output_tokens=self.output_tokens + other.output_tokens,
-            calls=self.calls + other.calls,
-            cached_calls=self.cached_calls + other.cached_calls,
-            cost_usd=self.cost_usd + other.cost_usd,
-        )
-
-
 class AgentInfo(Frozen):
     """Who played a role: enough to rebuild it (model id, sampling settings, seed)."""
 
@@ -90,7 +74,11 @@ class Seat(Frozen):
     name: str
     position: int = Field(ge=0, description="index into DebateSetup.shown")
     role: Literal["debater", "judge"] = Field(
-        default="debater", description="'judge' for seats the judge plays (its challenges)"
+        default="debater",
+        description=(
+            "'judge' only in transcripts written before the judge spoke in judge_question "
+            "rounds alone (recursive consultancy's challenger seat); the engine refuses it"
+        ),
     )
 
 
@@ -107,7 +95,8 @@ class Speech(Frozen):
         default_factory=list, description="ids of context items the speech cites"
     )
     data: dict[str, Any] = Field(
-        default_factory=dict, description="structured move, for game-like protocols"
+        default_factory=dict,
+        description="structured move, for game-like protocols (build it with Move.to_data)",
     )
     confidence: float | None = Field(
         default=None, ge=0, le=1, description="how sure the speaker says it is"
@@ -116,6 +105,10 @@ class Speech(Frozen):
     request: dict[str, Any] | None = Field(
         default=None, description="the model request that produced it, for reproduction"
     )
+
+    def move(self, kind: type[M]) -> M | None:
+        """The ``kind`` move this speech carries, validated; None if none (see debate.moves)."""
+        return kind.read(self.data)
 
 
 class Said(str):
@@ -167,6 +160,18 @@ class Turn(Frozen):
     usage: Usage = Usage()
     request: dict[str, Any] | None = None
 
+    def move(self, kind: type[M]) -> M | None:
+        """The ``kind`` move this turn carries, validated; None if it carries none, and a
+        one-line ``MoveError`` if it carries a malformed one (see debate.moves)."""
+        return kind.read(self.data)
+
+    def expect_move(self, kind: type[M]) -> M:
+        """The ``kind`` move this turn must carry; ``MoveError`` naming the turn if absent."""
+        move = kind.read(self.data)
+        if move is None:
+            raise MoveError(f"turn {self.index} by {self.speaker} carries no {kind.label}")
+        return move
+
 
 class DebateSetup(Frozen):
     """The concrete instance a protocol runs: which answers are shown, in which order."""
@@ -191,80 +196,6 @@ class DebateSetup(Frozen):
             if seat.name == name:
                 return seat
         raise KeyError(f"no seat named {name!r}; seats are {[s.name for s in self.seats]}")
-
-
-TIE_TOLERANCE = 1e-9
-"""Probabilities this close count as equal (a parsed ``A=0.5, B=0.5`` is a tie)."""
-
-
-class Verdict(Frozen):
-    """A judge's decision: a probability for each shown answer, and what it committed to.
-
-    ``choice`` is the shown position the judge picked; when absent it is the unique argmax
-    of ``probabilities``. How a verdict is scored is one rule for every judge (``score``): a
-    tie on the highest probability scores 1/k, an unparsed verdict scores 0.
-    """
-
-    probabilities: list[float]
-    choice: int | None = None
-    parsed: bool = True
-    raw: str = ""
-    usage: Usage = Usage()
-    request: dict[str, Any] | None = None
-    reasks: int = Field(
-        default=0,
-        ge=0,
-        description=(
-            "times the judge was asked again after a reply it could not read: 0 and parsed "
-            "means the first reply was a verdict (older transcripts: 0)"
-        ),
-    )
-
-    @model_validator(mode="after")
-    def _valid(self) -> Verdict:
-        if any(p < 0 or p > 1 for p in self.probabilities):
-            raise ValueError(f"probabilities must lie in [0, 1], got {self.probabilities}")
-        if self.parsed and abs(sum(self.probabilities) - 1.0) > 1e-6:
-            raise ValueError(f"probabilities must sum to 1, got {self.probabilities}")
-        if self.choice is not None and not 0 <= self.choice < len(self.probabilities):
-            raise ValueError(f"choice {self.choice} is out of range")
-        return self
-
-    @property
-    def decision(self) -> int | None:
-        """The committed position, or None (counted wrong)."""
-        if not self.parsed:
-            return None
-        if self.choice is not None:
-            return self.choice
-        best = max(self.probabilities)
-        winners = [i for i, p in enumerate(self.probabilities) if p == best]
-        return winners[0] if len(winners) == 1 else None
-
-    @property
-    def tied(self) -> list[int]:
-        """The positions sharing the highest probability, when more than one does."""
-        if not self.parsed:
-            return []
-        best = max(self.probabilities)
-        top = [i for i, p in enumerate(self.probabilities) if abs(p - best) <= TIE_TOLERANCE]
-        return top if len(top) > 1 else []
-
-    def score(self, correct_position: int) -> float:
-        """The one scoring rule for every judge (simulated, model, human): 1 for the correct
-        answer, 0 for a wrong one or an unparsed verdict, and for a tie on the highest
-        probability among k answers 1/k if the correct one is among them, whatever the judge
-        committed to (the expected score of a fair pick, without its noise)."""
-        if not self.parsed:
-            return 0.0
-        if self.tied:
-            return 1.0 / len(self.tied) if correct_position in self.tied else 0.0
-        return 1.0 if self.decision == correct_position else 0.0
-
-    @classmethod
-    def unparsed(cls, n_answers: int, raw: str, **extra: Any) -> Verdict:
-        """A recorded parse failure: uniform probabilities, no decision."""
-        return cls(probabilities=[1.0 / n_answers] * n_answers, parsed=False, raw=raw, **extra)
 
 
 class JudgeView(Frozen):

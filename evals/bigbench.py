@@ -16,12 +16,47 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
 
 from debate.errors import DataError
+from debate.registry import register
 from debate.seeds import rng_for
 from debate.types import Question
-from evals.config import LogicalDeductionDataset, MinuteMysteriesDataset, data_dir
+from evals.config import DatasetSpec, data_dir
+
+if TYPE_CHECKING:
+    from debate.components import Components
+
+
+class MinuteMysteriesDataset(DatasetSpec):
+    """BIG-bench minute_mysteries_qa: the story is hidden from the judge."""
+
+    kind: Literal["minute-mysteries"] = "minute-mysteries"
+    path: str = Field(
+        default="bigbench/minute_mysteries_qa/multiplechoice.json",
+        description="BIG-bench task.json; relative paths resolve against the data dir",
+    )
+    limit: int | None = Field(default=None, ge=1, description="use only the first N questions")
+    seed: int = Field(default=0, description="picks the incorrect answer debated per question")
+
+
+class LogicalDeductionDataset(DatasetSpec):
+    """BIG-bench logical_deduction: short ordering puzzles."""
+
+    kind: Literal["logical-deduction"] = "logical-deduction"
+    objects: Literal[3, 5, 7] = Field(default=3, description="puzzle size (the task's subtask)")
+    path: str | None = Field(
+        default=None,
+        description="task.json; default bigbench/logical_deduction/<n>_objects.json in data dir",
+    )
+    passage: Literal["shown", "hidden"] = Field(
+        default="shown", description="'hidden': the judge sees the answers but not the puzzle"
+    )
+    limit: int | None = Field(default=None, ge=1, description="use only the first N questions")
+    seed: int = Field(default=0, description="picks the incorrect answer debated per question")
+
 
 _LAST_QUESTION = re.compile(
     r"^(?P<story>.*[.!?”\"'’…)])\s+(?P<question>[A-Z][^.!?”\"…]*\?)\s*$", re.DOTALL
@@ -130,3 +165,13 @@ def logical_deduction(
         if spec.limit is not None and len(questions) >= spec.limit:
             break
     return questions
+
+
+@register("dataset", "minute-mysteries", MinuteMysteriesDataset)
+def _minute_mysteries(spec: MinuteMysteriesDataset, components: Components) -> list[Question]:
+    return minute_mysteries(spec, components.data_root)
+
+
+@register("dataset", "logical-deduction", LogicalDeductionDataset)
+def _logical_deduction(spec: LogicalDeductionDataset, components: Components) -> list[Question]:
+    return logical_deduction(spec, components.data_root)

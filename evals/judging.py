@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from debate.roles import Judge
 from debate.seeds import rng_for
 from debate.types import Transcript
-from evals.config import EvalConfig, EvidenceDataset, HumanJudgeSpec, ProtocolSpec
+from evals.config import EvalConfig, ProtocolSpec
+from evals.datasets import EvidenceDataset
 from evals.metrics import (
     CalibrationBin,
     brier_score,
@@ -25,6 +26,7 @@ from evals.metrics import (
     clustered_interval,
     expected_calibration_error,
 )
+from judges.specs import HumanJudgeSpec
 from transcripts.judgments import Judgment, JudgmentStore, judge_view
 
 

@@ -147,14 +147,21 @@ def plot_accuracy(path: Path, results: Sequence[CellResult], *, chance: float = 
     fig.savefig(path, dpi=120)
 
 
+def chance_level(results: Sequence[CellResult]) -> float:
+    """1/k when every cell shows k answers (a cell records ``answers`` only when it is not
+    2), else 0.5: one line cannot be chance for cells that show different numbers."""
+    counts = {int(r.cell.get("answers", 2)) for r in results}
+    return 1.0 / counts.pop() if len(counts) == 1 else 0.5
+
+
 def write_report(
     run_dir: Path, results: Sequence[CellResult], *, title: str, meta: dict[str, Any]
 ) -> Path:
     """Write ``report.md`` and ``plots/accuracy.png`` into ``run_dir``; return the report path.
 
     ``meta`` is listed as bullets (the number of cells and debates is added unless given);
-    ``meta["chance"]`` sets the chance line (default 0.5). ``plots/`` is always created, but
-    with no results there is nothing to plot and no image is linked.
+    ``meta["chance"]`` sets the chance line (default ``chance_level``). ``plots/`` is always
+    created, but with no results there is nothing to plot and no image is linked.
     """
     run_dir = Path(run_dir)
     plots = run_dir / "plots"
@@ -167,7 +174,8 @@ def write_report(
     parts += [f"- **{md_escape(str(k))}**: {md_escape(str(v))}" for k, v in info.items()]
     parts.append("")
     if results:
-        plot_accuracy(plots / "accuracy.png", results, chance=float(info.get("chance", 0.5)))
+        chance = float(info.get("chance", chance_level(results)))
+        plot_accuracy(plots / "accuracy.png", results, chance=chance)
         parts += [
             _markdown_table(results),
             "",

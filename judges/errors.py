@@ -4,6 +4,11 @@ Each model has a *scope*. ``check`` models act on every binary check a judge mak
 evaluation, a level assessment, the weighing of evidence); ``verdict`` models act once on the
 final verdict. A simulated judge applies its check models to each check, in order, then its
 verdict models. See docs/recursive-debate.md for how they enter the theory.
+
+Every model is defined for any number k of shown answers: a wrong check commits to one of the
+other k - 1 uniformly, position bias goes to the first or the k-th, persuasion to the last (or
+most confident) of however many debaters spoke. Committing only moves probability mass (a
+swap), so a judge's probabilities stay a permutation of what it believed.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ class Decision(BaseModel):
         return self.model_copy(update={"probabilities": probs, "choice": choice})
 
     def invert(self, rng: random.Random) -> Decision:
-        """Commit to a different answer (the other one, with two answers)."""
+        """Commit to a different answer, uniformly among the other k - 1 (the other one, with
+        two answers)."""
         others = [p for p in range(len(self.probabilities)) if p != self.choice]
         return self.commit(rng.choice(others))
 

@@ -16,17 +16,17 @@ from typing import Any, Literal
 
 from debate.errors import ConfigError
 from debate.models import Message, Model
-from debate.prompts import PromptSet, fill
+from debate.prompts import PromptSet, count_fields, fill
 from debate.seeds import derive_seed
 from debate.text import answers_text, transcript_text
-from debate.types import AgentInfo, JudgeView, Said, Usage, Verdict, letter
+from debate.types import AgentInfo, JudgeView, Said, Usage, Verdict
 from judges.parsing import parse_probabilities, probabilities_from_logprobs
 
 Method = Literal["auto", "logprobs", "stated"]
 
 REASK = {
     "stated": (
-        "Your reply did not end with a valid line `Probabilities: A=0.xx, B=0.yy` (one "
+        "Your reply did not end with a valid line `{verdict_line}` (one "
         "probability per answer, summing to 1). Reply again, ending with exactly that line."
     ),
     # Worded so that echoing it is no vote: small models copy the re-ask's first words, and
@@ -78,6 +78,7 @@ class ModelJudge:
             "question": view.question,
             "answers": answers_text(view.answers),
             "transcript": transcript_text(view.turns),
+            **count_fields(len(view.answers)),
         }
 
     def messages(self, view: JudgeView, kind: str = "judge_system") -> list[Message]:
@@ -135,8 +136,10 @@ class ModelJudge:
         return Verdict(probabilities=probs, raw=text, usage=usage, request=request, reasks=reasks)
 
     def _reask(self, n_answers: int) -> str:
-        letters = " or ".join(letter(p) for p in range(n_answers))
-        return REASK[self.method].format(letters=letters)
+        fields = count_fields(n_answers)
+        return REASK[self.method].format(
+            letters=fields["letters"], verdict_line=fields["verdict_line"]
+        )
 
     async def ask(self, view: JudgeView) -> str:
         """A question for both debaters (interactive debate), with its usage attached."""

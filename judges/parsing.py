@@ -6,9 +6,10 @@ letter..." has not voted for A. Anything else is a parse failure (None): the jud
 then records it, counted wrong, never guessed at.
 
 Stated: the reply's last line with any text must be ``Probabilities: A=0.7, B=0.3`` (one
-value per answer; percentages accepted; the label may follow other words on that line and may
-be in markdown emphasis; lines of markup only, such as a closing code fence, are skipped). A
-line followed by more text is not the verdict the judge ended on.
+value per shown answer, so ``A=.., B=.., C=..`` for three, up to Z; percentages accepted; the
+label may follow other words on that line and may be in markdown emphasis; lines of markup
+only, such as a closing code fence, are skipped). A line followed by more text is not the
+verdict the judge ended on.
 
 Letter (logprobs): the letter is a verdict only if
 

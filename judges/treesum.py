@@ -2,7 +2,9 @@
 
 It follows docs/recursive-debate.md: after a recursive debate it evaluates the one disputed
 leaf; under ``judge_every_level`` it also assesses each level; with no debate (the naive
-protocol) it reads ``budget`` distinct leaves and estimates the total.
+protocol) it reads ``budget`` distinct leaves and estimates the total. In recursive
+consultancy it also challenges (``ask``, in the protocol's judge_question rounds): it cannot
+search, so it disputes a random sub-claim.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from debate.domains.treesum import Tree, disputed, leaf_value
+from debate.domains.treesum import Tree, challenge_speech, disputed, leaf_value
+from debate.moves import Decomposition, MoveError
 from debate.seeds import rng_for
-from debate.types import AgentInfo, JudgeView, Question, Turn, Verdict
+from debate.types import AgentInfo, JudgeView, Question, Speech, Turn, Verdict
 from judges.errors import Decision, ErrorModel, apply_errors
 
 
@@ -38,10 +41,24 @@ class TreeSumJudge:
         probs[choice] = self.confidence
         return Decision(probabilities=probs, choice=choice, target=target, kind=kind)
 
+    async def ask(self, view: JudgeView) -> Speech:
+        """Challenge a random sub-claim of the decomposition just made. The draw is seeded
+        as the challenger seat's was when a debater played the judge's challenges from a
+        seat, so sweep debates recorded then replay exactly."""
+        last = view.turns[-1].move(Decomposition) if view.turns else None
+        if last is None:
+            raise MoveError("the tree-sum judge challenges a decomposition; none came just before")
+        lo, hi = last.node
+        size = (hi - lo) // len(last.claims)
+        kids = [(lo + j * size, lo + (j + 1) * size) for j in range(len(last.claims))]
+        level = sum(1 for t in view.turns if t.move(Decomposition) is not None) - 1
+        rng = rng_for(view.seed, "treesum", "challenger", level)
+        return challenge_speech(kids, last.claims, rng.randrange(len(kids)), None)
+
     async def __call__(self, view: JudgeView) -> Verdict:
         rng = rng_for(view.seed, "judge", view.debate_id)
-        claims = [t for t in view.turns if "claims" in t.data]
-        decision = self._debated(view, rng) if claims else self._naive(view, rng)
+        debated = any(t.move(Decomposition) is not None for t in view.turns)
+        decision = self._debated(view, rng) if debated else self._naive(view, rng)
         decision = apply_errors(self.errors, "verdict", decision, view, rng)
         return Verdict(
             probabilities=decision.probabilities, choice=decision.choice, raw=decision.target
@@ -77,14 +94,14 @@ class TreeSumJudge:
             public_data=view.public_data,
         )
         tree = Tree(question)
-        claimant = next(t.position for t in view.turns if "claims" in t.data)
+        claimant = next(t.position for t in view.turns if t.move(Decomposition) is not None)
         assert claimant is not None
         challenger = 1 - claimant
         root_value = int(view.answers[claimant])
         if view.protocol_settings.get("judge_every_level"):
             replayed: list[Turn] = []
             for turn in view.turns:
-                if "claims" in turn.data:
+                if turn.move(Decomposition) is not None:
                     lo, hi, value = disputed(question, replayed, root_value)
                     right = claimant if value == tree.block_sum(lo, hi) else challenger
                     level = self._decision(right, f"level:{turn.round}", "level")

@@ -1,7 +1,8 @@
 """Consultancy: one consultant argues for one answer; the judge hears no opponent.
 
 The consultant is assigned to the correct answer or to an incorrect one with probability
-1/2 each (Michael et al. 2023), so the baseline is not biased toward honest advice.
+1/2 each (Michael et al. 2023), so the baseline is not biased toward honest advice; with more
+than two shown answers (``answers``) the incorrect one is drawn uniformly among them.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Cross-examination: after opening speeches, each debater questions the other in turn.
+"""Cross-examination: after opening speeches, each debater questions another in turn.
 
 On the shared round mechanism: an exchange is a round in which one debater asks (turns of
-kind ``question``) followed by one in which the other answers (kind ``answer``); the
-debaters alternate who asks, and close with sequential closing speeches.
+kind ``question``) followed by one in which the next debater answers (kind ``answer``). Each
+debater asks once an exchange, of the one after it (the last of the first), so with two
+debaters each questions the other; all close with sequential closing speeches.
 """
 
 from __future__ import annotations
@@ -12,10 +13,19 @@ import random
 from pydantic import Field
 
 from debate.protocol import MAX_ROUNDS, Protocol, Round, debater_seats, register
-from debate.types import Question, Seat
+from debate.types import Question, Seat, letter
 
 ASK = "Ask your opponent one short, pointed question that exposes a weakness in their case."
 ANSWER = "Answer your opponent's question (the last turn) directly and honestly for your side."
+
+
+def _naming(instruction: str, other: Seat, many: bool) -> str:
+    """With more than two debaters "your opponent" is ambiguous: name the one meant."""
+    return (
+        instruction.replace("your opponent", f"Debater {letter(other.position)}")
+        if many
+        else instruction
+    )
 
 
 @register
@@ -33,27 +43,30 @@ class CrossExamination(Protocol):
         return debater_seats(len(shown))
 
     def schedule(self) -> list[Round]:
-        a, b = (seat.name for seat in debater_seats(self.n_answers))
-        rounds = [Round(kind="simultaneous", speakers=[a, b], label="opening")]
+        seats = debater_seats(self.n_answers)
+        names = [seat.name for seat in seats]
+        many = len(seats) > 2
+        rounds = [Round(kind="simultaneous", speakers=names, label="opening")]
+        pairs = [(asker, seats[(i + 1) % len(seats)]) for i, asker in enumerate(seats)]
         for _ in range(self.exchanges):
-            for asker, answerer in ((a, b), (b, a)):
+            for asker, answerer in pairs:
                 rounds.append(
                     Round(
                         kind="sequential",
-                        speakers=[asker],
+                        speakers=[asker.name],
                         label="cross-examination",
                         turn="question",
-                        instruction=ASK,
+                        instruction=_naming(ASK, answerer, many),
                     )
                 )
                 rounds.append(
                     Round(
                         kind="sequential",
-                        speakers=[answerer],
+                        speakers=[answerer.name],
                         label="answer",
                         turn="answer",
-                        instruction=ANSWER,
+                        instruction=_naming(ANSWER, asker, many),
                     )
                 )
-        rounds.append(Round(kind="sequential", speakers=[a, b], label="closing"))
+        rounds.append(Round(kind="sequential", speakers=names, label="closing"))
         return rounds

@@ -19,6 +19,7 @@ from pydantic import Field
 from debate.domains.mnist import N_PIXELS
 from debate.domains.pixels import Claim, check_reveal, code
 from debate.errors import ConfigError
+from debate.moves import PixelReveal
 from debate.protocol import Protocol, Round, register
 from debate.types import DebateSetup, Question, Seat, Turn
 
@@ -26,6 +27,7 @@ from debate.types import DebateSetup, Question, Seat, Turn
 @register
 class PixelDebate(Protocol):
     name = "pixel-debate"
+    max_answers = 2  # an honest claim against a lie
 
     pixels: int = Field(default=6, ge=1, le=N_PIXELS, description="pixels revealed in all")
     first: Literal["honest", "liar"] = Field(default="honest", description="who reveals first")
@@ -65,11 +67,11 @@ class PixelDebate(Protocol):
 
     def check_turn(self, setup: DebateSetup, turns: Sequence[Turn], turn: Turn) -> None:
         """Reject an illegal reveal, naming the rule it breaks."""
-        revealed = [code(int(t.data["pixel"]), int(t.data["value"])) for t in turns]
+        earlier = [t.expect_move(PixelReveal) for t in turns]  # each passed this check already
+        revealed = [code(move.pixel, move.value) for move in earlier]
         image = setup.question.metadata["image"]
         try:
-            check_reveal(
-                image, revealed, turn.data.get("pixel"), turn.data.get("value"), self.nonzero_only
-            )
+            move = turn.expect_move(PixelReveal)
+            check_reveal(image, revealed, move.pixel, move.value, self.nonzero_only)
         except ValueError as exc:
             raise ValueError(f"{turn.speaker} broke the rules: {exc}") from None

@@ -3,19 +3,23 @@
 Each round the claimant splits the disputed claim into ``branching`` sub-claims and the
 challenger picks one; after ``depth`` rounds the judge checks a single leaf. Variants: the
 judge must assess every level (error compounds), or the judge itself challenges
-(consultancy: one advocate, no opponent who can search).
+(consultancy: one advocate, no opponent who can search). The judge speaks the one way a judge
+speaks in every protocol, in a ``judge_question`` round (its ``ask``): it holds no seat.
+Recursive debate is two-sided (claimant and challenger): it shows exactly two answers.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
 from debate.errors import ConfigError
-from debate.protocol import MAX_ROUNDS, Protocol, Round, register
-from debate.types import Question, Seat
+from debate.moves import Challenge, Decomposition
+from debate.protocol import JUDGE, MAX_ROUNDS, Protocol, Round, register
+from debate.types import DebateSetup, Question, Seat, Turn
 
 MAX_LEAVES = 2**20
 """Most leaves a tree-sum claim may have (each is generated and stored with the question)."""
@@ -24,6 +28,7 @@ MAX_LEAVES = 2**20
 @register
 class RecursiveDebate(Protocol):
     name = "recursive"
+    max_answers = 2
     judge_every_level: ClassVar[bool] = False
     judge_challenges: ClassVar[bool] = False
 
@@ -58,18 +63,34 @@ class RecursiveDebate(Protocol):
 
     def seats(self, question: Question, shown: list[int], rng: random.Random) -> list[Seat]:
         self.check_question(question)
-        claimant = rng.randrange(len(shown))
-        role = "judge" if self.judge_challenges else "debater"
-        return [
-            Seat(name="claimant", position=claimant),
-            Seat(name="challenger", position=1 - claimant, role=role),
-        ]
+        claimant = Seat(name="claimant", position=rng.randrange(len(shown)))
+        if self.judge_challenges:
+            return [claimant]
+        return [claimant, Seat(name="challenger", position=1 - claimant.position)]
 
     def schedule(self) -> list[Round]:
-        return [
-            Round(kind="sequential", speakers=["claimant", "challenger"], label=f"level {level}")
-            for level in range(self.depth)
-        ]
+        if not self.judge_challenges:
+            return [
+                Round(kind="sequential", speakers=["claimant", "challenger"], label=f"level {i}")
+                for i in range(self.depth)
+            ]
+        rounds = []
+        for i in range(self.depth):
+            rounds.append(Round(kind="sequential", speakers=["claimant"], label=f"level {i}"))
+            rounds.append(Round(kind="judge_question", speakers=[JUDGE], label=f"challenge {i}"))
+        return rounds
+
+    def check_turn(self, setup: DebateSetup, turns: Sequence[Turn], turn: Turn) -> None:
+        """Every claimant turn splits into ``branching`` sub-claims; every other turn (the
+        challenger's, or the judge's in consultancy) challenges one of them."""
+        if turn.speaker == "claimant":
+            claims = turn.expect_move(Decomposition).claims
+            if len(claims) != self.branching:
+                raise ValueError(
+                    f"the claimant split into {len(claims)} sub-claims, not {self.branching}"
+                )
+        elif turn.expect_move(Challenge).index >= self.branching:
+            raise ValueError(f"{turn.speaker} challenged a sub-claim beyond {self.branching}")
 
     def settings(self) -> dict[str, Any]:
         return {**super().settings(), "judge_every_level": self.judge_every_level}

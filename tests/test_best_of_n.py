@@ -7,6 +7,7 @@ import pytest
 from debate import ModelDebater, Question, run_debate
 from debate.best_of_n import BestOfNDebater
 from debate.models import FunctionBackend, GenerateRequest, Model, ModelConfig, SamplingSettings
+from debate.moves import BestOfN
 from debate.protocol import build_protocol
 from judges import ModelJudge, SimulatedJudge
 
@@ -50,14 +51,14 @@ async def test_best_candidate_by_preference_is_kept_and_all_are_recorded() -> No
     )
     assert transcript.error is None
     (turn,) = transcript.turns
-    record = turn.data["best_of_n"]
-    candidates = record["candidates"]
-    assert len(candidates) == 4 and len({c["seed"] for c in candidates}) == 4
-    best = record["chosen"]
-    assert turn.text == candidates[best]["text"]
-    assert candidates[best]["score"] == max(c["score"] for c in candidates)
+    record = turn.expect_move(BestOfN)
+    candidates = record.candidates
+    assert len(candidates) == 4 and len({c.seed for c in candidates}) == 4
+    best = record.chosen
+    assert turn.text == candidates[best].text
+    assert candidates[best].score == max(c.score for c in candidates)
     # The chosen speech is the one (of the seeds here: exactly one) whose quote checks out.
-    verified = [i for i, c in enumerate(candidates) if "kitchen" in c["text"]]
+    verified = [i for i, c in enumerate(candidates) if "kitchen" in c.text]
     assert len(verified) == 1 and best == verified[0] and turn.quotes[0].verified
     # Usage of every candidate and every preference call is charged to the turn.
     assert turn.usage.calls == 8 == speaker.usage.calls + ranker.usage.calls
@@ -78,9 +79,9 @@ async def test_unparsed_preference_ranks_last() -> None:
         SimulatedJudge(),
         swap=False,
     )
-    record = transcript.turns[0].data["best_of_n"]
-    assert record["candidates"][0]["score"] == -1.0
-    assert record["chosen"] == 1 and transcript.turns[0].text == "second"
+    record = transcript.turns[0].expect_move(BestOfN)
+    assert record.candidates[0].score == -1.0
+    assert record.chosen == 1 and transcript.turns[0].text == "second"
 
 
 def test_n_must_be_positive() -> None:

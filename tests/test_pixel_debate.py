@@ -11,6 +11,7 @@ from debate.domains.pixel_play import PixelSearchDebater, PoolSettings, play_gam
 from debate.domains.pixels import Claim, code, digit_questions, margin
 from debate.engine import run_debate
 from debate.errors import ConfigError
+from debate.moves import PixelReveal
 from debate.roles import Debater, Judge
 from debate.search import MCTS, Greedy, drive
 from debate.types import AgentInfo, DebaterView, Speech
@@ -40,7 +41,7 @@ class Scripted:
         pixel = self.pixels[len(view.turns)]
         image = view.setup.question.metadata["image"]
         value = self.values.get(pixel, image[pixel] if pixel < len(image) else 0)
-        return Speech(text=f"pixel {pixel}", data={"pixel": pixel, "value": value})
+        return Speech(text=f"pixel {pixel}", data=PixelReveal(pixel=pixel, value=value).to_data())
 
 
 def nonzero_pixels(n: int) -> list[int]:
@@ -73,7 +74,7 @@ async def test_k_alternating_reveals_and_who_goes_first(pixels: int, first: str)
     ] * (pixels % 2)
     honest_seat = "first" if first == "honest" else "second"
     assert transcript.setup.seat(honest_seat).position == transcript.setup.correct_position
-    revealed = [t.data["pixel"] for t in transcript.turns]
+    revealed = [t.expect_move(PixelReveal).pixel for t in transcript.turns]
     assert len(set(revealed)) == pixels
 
 
@@ -161,5 +162,6 @@ async def test_engine_and_fast_path_play_the_same_game(player, precommit: bool) 
         ),
         evaluator.logits,
     )
-    assert [(t.data["pixel"], t.data["value"]) for t in transcript.turns] == record.moves
+    reveals = [t.expect_move(PixelReveal) for t in transcript.turns]
+    assert [(m.pixel, m.value) for m in reveals] == record.moves
     assert transcript.correct == record.honest_won

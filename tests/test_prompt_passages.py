@@ -11,7 +11,7 @@ from debate.debaters import ModelDebater
 from debate.engine import run_debate
 from debate.errors import ConfigError
 from debate.models import GenerateRequest, Model, ModelConfig, ScriptedBackend
-from debate.prompts import DEBATER_SYSTEM, DEBATER_TURN, PromptSet, fill
+from debate.prompts import DEBATER_SYSTEM, DEBATER_TURN, PromptSet, count_fields, fill
 from debate.protocol import build_protocol
 from debate.types import Question
 from judges import ModelJudge
@@ -72,7 +72,8 @@ async def test_with_a_passage_the_prompts_are_unchanged() -> None:
     context = "The vault log shows Amberly at 9pm."
     first, _ = await debater_requests(question(context))
     system, user = (m.content for m in first.messages)
-    assert system == DEBATER_SYSTEM["default"].format(answer="Amberly")
+    assert system == DEBATER_SYSTEM["default"].format(answer="Amberly", **count_fields(2))
+    assert "quote it to support your case and answer your opponent. Write" in system
     assert "Background (hidden from the judge):\n" + context in user
     assert user.startswith(
         DEBATER_TURN["default"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from debate import DebateJob, Protocol, run_many
+from debate import LiveJob, Protocol, run_debate, run_many
 from debate.domains.evidence import EvidenceDebater, evidence_questions
 from judges import SimulatedJudge
 from transcripts import JsonlStore
@@ -22,8 +23,8 @@ def example(name: str) -> str:
     return match.group(1)
 
 
-def run_example(name: str) -> dict[str, Any]:
-    namespace: dict[str, Any] = {"__name__": f"readme_{name.replace('-', '_')}"}
+def run_example(name: str, module: str | None = None) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__name__": module or f"readme_{name.replace('-', '_')}"}
     exec(compile(example(name), f"README:{name}", "exec"), namespace)
     return namespace
 
@@ -33,17 +34,25 @@ def test_api_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "correct:" in capsys.readouterr().out
 
 
-def test_custom_protocol_is_short_and_runs_alone_and_in_batches(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = example("custom-protocol")
+def test_custom_protocol_is_short_and_runs_alone_and_in_batches(tmp_path: Path) -> None:
+    code = example("adding-protocol")
     assert len(code.strip().splitlines()) <= 60
-    namespace = run_example("custom-protocol")
-    assert "6 turns; correct:" in capsys.readouterr().out  # 2 openings + 2 x 2 crossfire
-
+    # The module name its config's plugins line imports (tests/test_readme_adding.py runs
+    # that config): the protocol registry then takes either as the same class, re-registered.
+    namespace = run_example("adding-protocol", module="my_protocols")
     cls = namespace["OpeningsThenCrossfire"]
+    transcript = asyncio.run(
+        run_debate(
+            evidence_questions(1, seed=0)[0],
+            cls(exchanges=2),
+            EvidenceDebater(),
+            SimulatedJudge(),
+            seed=1,
+        )
+    )
+    assert len(transcript.turns) == 6  # 2 openings + 2 x 2 crossfire
+
     assert issubclass(cls, Protocol)
-    transcript = namespace["transcript"]
     assert [t.speaker for t in transcript.turns] == [
         "debater_A",
         "debater_B",
@@ -56,7 +65,7 @@ def test_custom_protocol_is_short_and_runs_alone_and_in_batches(
 
     protocol = cls(exchanges=1)
     jobs = [
-        DebateJob(
+        LiveJob(
             debate_id=q.id,
             question=q,
             protocol=protocol,
@@ -67,8 +76,6 @@ def test_custom_protocol_is_short_and_runs_alone_and_in_batches(
         for i, q in enumerate(evidence_questions(40, seed=5))
     ]
     store = JsonlStore(tmp_path / "t.jsonl")
-    import asyncio
-
     results = asyncio.run(run_many(jobs, store=store, concurrency=8))
     assert len(results) == 40 and all(t.error is None for t in results)
     assert {t.protocol for t in store} == {"openings-then-crossfire"}

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 
 from debate import Transcript, run_debate
 from debate.domains.treesum import Tree, TreeSumDebater, disputed, treesum_questions
 from debate.errors import ConfigError
-from debate.protocol import Protocol
-from debate.types import Question
+from debate.moves import Challenge, Decomposition
+from debate.protocol import Protocol, build_protocol
+from debate.types import JudgeView, Question, Seat, Speech
 from evals.metrics import wilson_interval
 from judges import PositionBias, RandomError, SystematicError
 from judges.errors import ErrorModel
@@ -97,9 +99,9 @@ def test_decompositions_are_consistent_and_the_game_ends_on_one_leaf() -> None:
         claimant = t.setup.seat("claimant").position
         value = int(t.setup.answer_text(claimant))
         for index in range(0, 6, 2):
-            claims = t.turns[index].data["claims"]
+            claims = t.turns[index].expect_move(Decomposition).claims
             assert len(claims) == 3 and sum(claims) == value
-            value = claims[t.turns[index + 1].data["challenge"]]
+            value = claims[t.turns[index + 1].expect_move(Challenge).index]
 
 
 def test_protocol_refuses_a_question_of_another_depth() -> None:
@@ -219,3 +221,90 @@ def test_a_naive_estimate_halfway_is_a_fifty_fifty_tie(
         )
         assert t.verdict is not None and t.verdict.probabilities == [0.5, 0.5]
         assert t.tie and t.score == 0.5 and not t.correct
+
+
+def test_in_consultancy_the_judge_challenges_in_its_own_rounds_and_holds_no_seat() -> None:
+    """One way for a judge to speak: its challenges are judge_question turns from its ``ask``
+    (speaker "judge", no answer position), in rounds of their own between the claimant's."""
+    for t in play(RecursiveConsultancy(depth=3), TreeSumJudge(), TreeSumDebater(), n=10, depth=3):
+        assert [s.name for s in t.setup.seats] == ["claimant"]
+        assert [(x.kind, x.speaker) for x in t.turns] == [
+            ("speech", "claimant"),
+            ("judge_question", "judge"),
+        ] * 3
+        assert all(x.position is None for x in t.turns[1::2])
+        lo, hi, _ = disputed(t.setup.question, t.turns, int(t.setup.answer_text(0)))
+        assert hi - lo == 1
+
+
+def test_an_old_consultancy_transcript_is_judged_as_it_was() -> None:
+    """Transcripts written when a debater played the judge's challenges from a seat (role
+    "judge", speaker "challenger") still load and get the verdict the new ones get."""
+    judge = TreeSumJudge([RandomError(epsilon=0.3)])
+    for t in play(RecursiveConsultancy(depth=3), judge, TreeSumDebater(), n=20, depth=3):
+        claimant = t.setup.seat("claimant")
+        old_seat = Seat(name="challenger", position=1 - claimant.position, role="judge")
+        old_turns = [
+            x.model_copy(update={"speaker": "challenger", "position": old_seat.position})
+            if x.kind == "judge_question"
+            else x
+            for x in t.turns
+        ]
+        old = t.model_copy(
+            update={
+                "setup": t.setup.model_copy(update={"seats": [claimant, old_seat]}),
+                "turns": old_turns,
+            }
+        )
+        loaded = Transcript.model_validate_json(old.model_dump_json())
+        view = JudgeView(
+            debate_id=loaded.debate_id,
+            protocol=loaded.protocol,
+            question=loaded.setup.question.text,
+            answers=[loaded.setup.answer_text(p) for p in range(2)],
+            turns=loaded.turns,
+            seed=loaded.setup.seed,
+            question_id=loaded.setup.question.id,
+            public_data=loaded.setup.question.public_data,
+            protocol_settings=loaded.protocol_settings,
+        )
+        assert asyncio.run(judge(view)) == t.verdict
+
+
+class _TextJudge(TreeSumJudge):
+    """A judge whose question carries no challenge (as a model judge's would not)."""
+
+    async def ask(self, view: JudgeView) -> Speech:
+        return Speech(text="Which half is wrong?")
+
+
+def test_a_judge_turn_without_a_challenge_fails_the_debate_naming_it() -> None:
+    question = treesum_questions(1, 0, branching=2, depth=2)[0]
+    t = asyncio.run(
+        run_debate(question, RecursiveConsultancy(depth=2), TreeSumDebater(), _TextJudge())
+    )
+    assert t.error is not None and "turn 1 by judge carries no challenge" in t.error
+
+
+class _SeatedJudge(RecursiveDebate):
+    name = "seated-judge"
+
+    def seats(self, question: Question, shown: list[int], rng: random.Random) -> list[Seat]:
+        return [
+            Seat(name="claimant", position=0),
+            Seat(name="challenger", position=1, role="judge"),
+        ]
+
+
+def test_a_protocol_that_seats_the_judge_is_refused() -> None:
+    question = treesum_questions(1, 0, branching=2, depth=2)[0]
+    with pytest.raises(ConfigError, match="a judge speaks only in judge_question rounds"):
+        asyncio.run(run_debate(question, _SeatedJudge(depth=2), TreeSumDebater(), TreeSumJudge()))
+
+
+def test_recursive_protocols_are_two_sided() -> None:
+    for name in ("recursive", "recursive-every-level", "recursive-consultancy", "pixel-debate"):
+        with pytest.raises(
+            ConfigError, match=f"protocol {name!r} is two-sided: it shows 2 answers"
+        ):
+            build_protocol(name, {"answers": 3})

@@ -95,9 +95,9 @@ def facts_of(question: Question) -> list[Fact]:
 class EvidenceDebater:
     """A simulated debater: honest when it defends the correct answer, a liar otherwise.
 
-    Honest: refute the opponent's latest refutable fact if it can, else cite a new fact for
-    its answer. Liar: cite a new misleading fact for its answer. Either rests when it has
-    nothing left to cite.
+    It plays any seat of a debate of any number of answers. Honest: refute a refutable fact
+    an opponent (any other seat) cited if it can, else cite a new fact for its answer. Liar:
+    cite a new misleading fact for its answer. Either rests when it has nothing left to cite.
     """
 
     def __init__(self, name: str = "evidence-sim") -> None:

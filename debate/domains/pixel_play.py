@@ -27,6 +27,7 @@ from debate.domains.pixels import (
     movers,
     pixel_name,
 )
+from debate.moves import PixelReveal
 from debate.search.game import Player, Search, SetGame, State, drive
 from debate.seeds import derive_seed
 from debate.types import AgentInfo, DebaterView, Frozen, Speech
@@ -190,7 +191,8 @@ class PixelSearchDebater:
         image: list[int] = question.metadata["image"]
         honest = Claim.parse(question.options[question.correct_index])
         liar = Claim.parse(question.options[1 - question.correct_index])
-        revealed = [code(t.data["pixel"], t.data["value"]) for t in view.turns]
+        reveals = [t.expect_move(PixelReveal) for t in view.turns]
+        revealed = [code(move.pixel, move.value) for move in reveals]
         me = HONEST if view.seat.position == view.setup.correct_position else 1 - HONEST
         first: First = "honest" if (me == HONEST) == (len(revealed) % 2 == 0) else "liar"
         game = drive(
@@ -211,5 +213,5 @@ class PixelSearchDebater:
         check_reveal(image, revealed, pixel, value, self.nonzero_only)
         return Speech(
             text=f"Pixel {pixel} {pixel_name(pixel)} has value {value}.",
-            data={"pixel": pixel, "value": value},
+            data=PixelReveal(pixel=pixel, value=value).to_data(),
         )

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from itertools import accumulate
 from typing import Protocol
 
+from debate.moves import Challenge, Decomposition, MoveError
 from debate.seeds import rng_for
 from debate.types import AgentInfo, DebaterView, Question, Speech, Turn
 
@@ -87,17 +88,35 @@ def disputed(
     question: Question, turns: Sequence[Turn], claimant_value: int
 ) -> tuple[int, int, int]:
     """The node under dispute now and the value claimed for it: replay every challenge."""
+    lo, hi, value, _ = replay(question, turns, claimant_value)
+    return lo, hi, value
+
+
+def replay(
+    question: Question, turns: Sequence[Turn], claimant_value: int
+) -> tuple[int, int, int, int]:
+    """``disputed``, and how many decompositions the turns hold: the level the next claimant
+    speaks at (the challenge after a decomposition answers it at one level lower). Levels are
+    counted from the moves, not from round numbers, so a protocol may give the challenges
+    rounds of their own (recursive consultancy's judge_question rounds)."""
     lo, hi, value = 0, len(question.public_data["leaves"]), claimant_value
     claims: list[int] | None = None
+    levels = 0
     for turn in turns:
-        if "claims" in turn.data:
-            claims = [int(c) for c in turn.data["claims"]]
-        elif "challenge" in turn.data and claims is not None:
-            j = int(turn.data["challenge"])
+        decomposition = turn.move(Decomposition)
+        if decomposition is not None:
+            claims = decomposition.claims
+            levels += 1
+            continue
+        challenge = turn.move(Challenge)
+        if challenge is not None and claims is not None:
+            j = challenge.index
+            if j >= len(claims):
+                raise MoveError(f"turn {turn.index} challenges sub-claim {j} of {len(claims)}")
             size = (hi - lo) // len(claims)
             lo, hi, value = lo + j * size, lo + (j + 1) * size, claims[j]
             claims = None
-    return lo, hi, value
+    return lo, hi, value, levels
 
 
 class BlindSpots(Protocol):
@@ -146,10 +165,11 @@ class TreeSumDebater:
         claimant = next(s for s in setup.seats if s.name == "claimant")
         tree = Tree(question)
         root_claim = int(setup.answer_text(claimant.position))
-        lo, hi, value = disputed(question, view.turns, root_claim)
+        lo, hi, value, levels = replay(question, view.turns, root_claim)
         true_value = tree.block_sum(lo, hi)
         kids = tree.children(lo, hi)
-        rng = rng_for(setup.seed, "treesum", view.seat.name, view.round)
+        level = levels - (view.seat.name != "claimant")  # a challenge answers the last level
+        rng = rng_for(setup.seed, "treesum", view.seat.name, level)
         if view.seat.name == "claimant":
             claims = [tree.block_sum(a, b) for a, b in kids]
             lying = value != true_value
@@ -159,30 +179,24 @@ class TreeSumDebater:
             parts = ", ".join(f"[{a}, {b}) = {c}" for (a, b), c in zip(kids, claims, strict=True))
             return Speech(
                 text=f"[{lo}, {hi}) sums to {value}: {parts}.",
-                data={"node": [lo, hi], "claims": claims},
+                data=Decomposition(node=(lo, hi), claims=claims).to_data(),
                 confidence=LIAR_CONFIDENCE if lying else HONEST_CONFIDENCE,
             )
-        claims = [int(c) for c in view.turns[-1].data["claims"]]
+        claims = view.turns[-1].expect_move(Decomposition).claims
         false_kids = [j for j, (a, b) in enumerate(kids) if claims[j] != tree.block_sum(a, b)]
-        choice = self._challenge(view, question, tree, kids, false_kids, rng)
-        a, b = kids[choice]
-        return Speech(
-            text=f"I dispute [{a}, {b}) = {claims[choice]}.",
-            data={"challenge": choice},
-            confidence=HONEST_CONFIDENCE if false_kids else LIAR_CONFIDENCE,
+        choice = self._challenge(question, tree, kids, false_kids, rng)
+        return challenge_speech(
+            kids, claims, choice, HONEST_CONFIDENCE if false_kids else LIAR_CONFIDENCE
         )
 
     def _challenge(
         self,
-        view: DebaterView,
         question: Question,
         tree: Tree,
         kids: list[tuple[int, int]],
         false_kids: list[int],
         rng: random.Random,
     ) -> int:
-        if view.seat.role == "judge":
-            return rng.randrange(len(kids))  # the judge challenges at random: it cannot search
         if not false_kids:
             return self._steer(question, tree, kids, rng)
         if self.search is None:
@@ -191,3 +205,15 @@ class TreeSumDebater:
         examined, rest = order[: self.search], order[self.search :]
         found = [j for j in examined if j in false_kids]
         return found[0] if found else rng.choice(rest or examined)
+
+
+def challenge_speech(
+    kids: Sequence[tuple[int, int]], claims: Sequence[int], choice: int, confidence: float | None
+) -> Speech:
+    """A challenge of sub-claim ``choice``, as the challenger and the judge both word it."""
+    a, b = kids[choice]
+    return Speech(
+        text=f"I dispute [{a}, {b}) = {claims[choice]}.",
+        data=Challenge(index=choice).to_data(),
+        confidence=confidence,
+    )

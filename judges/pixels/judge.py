@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from debate.domains.pixels import Claim, code
+from debate.moves import PixelReveal
 from debate.types import AgentInfo, JudgeView, Verdict
 from judges.pixels.evaluator import PixelEvaluator
 
@@ -29,11 +30,8 @@ class SparsePixelJudge:
         )
 
     async def __call__(self, view: JudgeView) -> Verdict:
-        revealed = frozenset(
-            code(int(t.data["pixel"]), int(t.data["value"]))
-            for t in view.turns
-            if "pixel" in t.data
-        )
+        reveals = [t.move(PixelReveal) for t in view.turns]
+        revealed = frozenset(code(m.pixel, m.value) for m in reveals if m is not None)
         claims = [Claim.parse(answer) for answer in view.answers]
         logits = self.evaluator.logits([revealed])
         scores = [float(claim.score(logits)[0]) for claim in claims]

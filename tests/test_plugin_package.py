@@ -1,0 +1,158 @@
+"""A plug-in package: built, installed (offline) and then named by kind in a config with no
+``plugins`` line, found through its ``debate_lab.judges`` entry point alone."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=69"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "debate-lab-first-judge"
+version = "0.1.0"
+
+[tool.setuptools]
+py-modules = ["first_judge"]
+
+[project.entry-points."debate_lab.judges"]
+always-first = "first_judge"
+not-registered = "first_judge"
+"""
+
+MODULE = '''\
+from typing import Literal
+
+from debate import AgentInfo, JudgeView, Verdict
+from debate.components import Components
+from debate.registry import Spec, register
+
+
+class AlwaysFirstSpec(Spec):
+    kind: Literal["always-first"] = "always-first"
+    name: str = "always-first"
+
+
+class AlwaysFirst:
+    """Always answers A: a position bias in its purest form."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def __call__(self, view: JudgeView) -> Verdict:
+        return Verdict(probabilities=[1.0] + [0.0] * (len(view.answers) - 1))
+
+    def describe(self) -> AgentInfo:
+        return AgentInfo(kind="always-first", name=self.name)
+
+
+@register("judge", "always-first", AlwaysFirstSpec)
+def always_first(spec: AlwaysFirstSpec, components: Components) -> AlwaysFirst:
+    return AlwaysFirst(spec.name)
+'''
+
+CONFIG = """\
+[dataset]
+kind = "evidence"
+n = 5
+
+[[protocols]]
+name = "naive"
+
+[[judges]]
+kind = "{kind}"
+"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The plug-in package, built and installed into a directory of its own (no index)."""
+    root = tmp_path_factory.mktemp("plugin")
+    package = root / "first-judge"
+    package.mkdir()
+    (package / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    (package / "first_judge.py").write_text(MODULE, encoding="utf-8")
+    target = root / "site"
+    install = [sys.executable, "-m", "pip", "install", "--quiet", "--no-build-isolation"]
+    install += ["--no-deps", "--no-index", "--no-cache-dir", "--disable-pip-version-check"]
+    done = subprocess.run(
+        [*install, "--target", str(target), str(package)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (target / "first_judge.py").is_file()
+    yield target
+
+
+def debate_run(
+    workdir: Path, kind: str, pythonpath: Path | None
+) -> subprocess.CompletedProcess[str]:
+    """``debate run`` in a fresh interpreter, in ``workdir`` (which holds no module)."""
+    workdir.mkdir(exist_ok=True)
+    (workdir / "c.toml").write_text(CONFIG.format(kind=kind), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    command = [sys.executable, "-m", "debate.cli", "run", "--config", "c.toml", "--out", "out"]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=120, cwd=workdir, env=env
+    )
+
+
+def test_an_installed_judge_kind_is_named_without_a_plugins_line(
+    site: Path, tmp_path: Path
+) -> None:
+    done = debate_run(tmp_path, "always-first", site)
+    assert done.returncode == 0, done.stderr
+    with (tmp_path / "out" / "results.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["protocol"], r["judge"], r["n"]) for r in rows] == [("naive", "always-first", "10")]
+    assert float(rows[0]["accuracy"]) == 0.5  # right in one of each question's two orders
+    assert float(rows[0]["position_consistency"]) == 0.0
+    saved = json.loads((tmp_path / "out" / "config.json").read_text(encoding="utf-8"))
+    assert saved["plugins"] == [] and saved["judges"][0]["kind"] == "always-first"
+    lines = (tmp_path / "out" / "transcripts.jsonl").read_text(encoding="utf-8").splitlines()
+    judges = {json.dumps(json.loads(line)["judge"], sort_keys=True) for line in lines}
+    expected = {"kind": "always-first", "model": None, "name": "always-first", "settings": {}}
+    assert judges == {json.dumps(expected, sort_keys=True)}
+
+
+def test_not_installed_the_kind_is_unknown_in_one_line(tmp_path: Path) -> None:
+    done = debate_run(tmp_path, "always-first", None)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert lines[0].startswith("error: ")
+    assert "unknown judge kind 'always-first'; known: " in lines[0]
+    assert "'simulated'" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_entry_point_whose_module_registers_no_such_kind_is_one_line(
+    site: Path, tmp_path: Path
+) -> None:
+    done = debate_run(tmp_path, "not-registered", site)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "plug-in 'first_judge' does not register judge kind 'not-registered'" in lines[0]
+
+
+def test_installed_kinds_are_listed_when_a_kind_is_misspelt(site: Path, tmp_path: Path) -> None:
+    done = debate_run(tmp_path, "always-frist", site)
+    assert done.returncode == 2
+    line = done.stderr.strip()
+    assert "unknown judge kind 'always-frist'" in line and "'always-first'" in line
