@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from debate.errors import ConfigError
@@ -14,6 +15,14 @@ def _cwd_importable() -> None:
     cwd = os.getcwd()
     if cwd not in sys.path and "" not in sys.path:
         sys.path.append(cwd)
+
+
+def importable(folder: Path) -> None:
+    """Make modules in ``folder`` importable (a config's own folder: its ``plugins`` and
+    ``module:Class`` targets may sit beside it), after installed packages."""
+    where = str(folder.resolve())
+    if where not in sys.path:
+        sys.path.append(where)
 
 
 def import_plugins(modules: list[str]) -> None:

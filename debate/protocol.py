@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from debate.errors import ConfigError, validation_message
 from debate.imports import import_target
+from debate.registry import entry_point_names, load_entry_point
 from debate.types import LETTERS, DebateSetup, Question, Seat, Turn, TurnKind, letter
 
 RoundKind = Literal["simultaneous", "sequential", "judge_question"]
@@ -178,6 +179,8 @@ class DebateRounds(Protocol):
 
 
 _REGISTRY: dict[str, type[Protocol]] = {}
+PROTOCOL_ENTRY_POINTS = "debate_lab.protocols"
+"""Plug-ins add protocols as ``[project.entry-points."debate_lab.protocols"] name = "pkg.mod"``."""
 
 
 P = TypeVar("P", bound=type[Protocol])
@@ -210,9 +213,19 @@ def resolve_protocol(name: str) -> type[Protocol]:
             raise ConfigError(f"{name!r} is not a Protocol subclass")
         return cls
     known = registered_protocols()
+    if name not in known and load_entry_point(
+        PROTOCOL_ENTRY_POINTS, name, "protocol", lambda: name in _REGISTRY
+    ):
+        known = registered_protocols()
     if name not in known:
-        raise ConfigError(f"unknown protocol {name!r}; known: {', '.join(sorted(known))}")
+        names = sorted({*known, *entry_point_names(PROTOCOL_ENTRY_POINTS)})
+        raise ConfigError(f"unknown protocol {name!r}; known: {', '.join(names)}")
     return known[name]
+
+
+def unregister(name: str) -> None:
+    """Forget the protocol ``name`` (a notebook or test redefining it); unknown: no-op."""
+    _REGISTRY.pop(name, None)
 
 
 def build_protocol(name: str, settings: dict[str, Any] | None = None) -> Protocol:

@@ -7,7 +7,8 @@ name), or ``package.module:Attribute`` for code that is not registered at all. N
 this module dispatches on spec types: the registry finds the spec class to validate a
 config table and the factory that builds it (``debate.components.Components``).
 Protocols keep their own name registry (``debate.protocol.register``), which also reads
-the entry-point group ``debate_lab.protocols``.
+the entry-point group ``debate_lab.protocols``. ``unregister`` undoes a registration (tests,
+notebooks that redefine a kind).
 """
 
 from __future__ import annotations
@@ -108,6 +109,11 @@ def register(group: Group, kind: str, spec: type[BaseModel]) -> Callable[[F], F]
     return decorate
 
 
+def unregister(group: Group, kind: str) -> None:
+    """Forget ``kind`` of ``group`` (a notebook or test redefining it); unknown: no-op."""
+    _KINDS[group].pop(kind, None)
+
+
 def _qualname(fn: Callable[..., Any]) -> tuple[str, str]:
     return (getattr(fn, "__module__", ""), getattr(fn, "__qualname__", repr(fn)))
 
@@ -119,31 +125,45 @@ def _load_builtins(group: Group) -> None:
             importlib.import_module(module)
 
 
-def _entry_point(group: Group, kind: str) -> bool:
-    """Load the plug-in entry point for ``kind``, if one is installed; True if it registered."""
-    for point in entry_points(group=f"{ENTRY_POINT_PREFIX}{group}s"):
-        if point.name == kind:
+def load_entry_point(
+    entry_group: str, name: str, what: str, registered: Callable[[], bool]
+) -> bool:
+    """Load the installed entry point ``name`` of ``entry_group``, if there is one; True if
+    it then ``registered()``. A plug-in that fails to load, or loads and registers nothing,
+    is one line naming it."""
+    for point in entry_points(group=entry_group):
+        if point.name == name:
             try:
                 point.load()
             except Exception as exc:  # a broken plug-in is one line, naming it
                 reason = " ".join(str(exc).split())
                 raise ConfigError(
-                    f"plug-in {point.value!r} for {group} kind {kind!r} failed to load: "
+                    f"plug-in {point.value!r} for {what} {name!r} failed to load: "
                     f"{type(exc).__name__}: {reason}"
                 ) from None
-            if kind not in _KINDS[group]:
+            if not registered():
                 raise ConfigError(
-                    f"plug-in {point.value!r} does not register {group} kind {kind!r} "
-                    "(decorate its factory with debate.registry.register)"
+                    f"plug-in {point.value!r} does not register {what} {name!r} "
+                    "(its module must register it when imported)"
                 )
             return True
     return False
 
 
+def entry_point_names(entry_group: str) -> list[str]:
+    return [point.name for point in entry_points(group=entry_group)]
+
+
+def _entry_point(group: Group, kind: str) -> bool:
+    return load_entry_point(
+        f"{ENTRY_POINT_PREFIX}{group}s", kind, f"{group} kind", lambda: kind in _KINDS[group]
+    )
+
+
 def kinds(group: Group) -> list[str]:
     """Every kind of ``group`` known now: built-ins and installed plug-ins."""
     _load_builtins(group)
-    plugins = [p.name for p in entry_points(group=f"{ENTRY_POINT_PREFIX}{group}s")]
+    plugins = entry_point_names(f"{ENTRY_POINT_PREFIX}{group}s")
     return sorted(set(_KINDS[group]) | set(plugins))
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from debate.errors import ConfigError, validation_message
+from debate.imports import importable
 from debate.jobs import ProtocolSpec, SeatSpecs, Side
 from debate.positions import PositionMode
 from debate.quotes import EvidencePolicy
@@ -144,7 +145,9 @@ def read_config_data(path: Path | str) -> dict[str, Any]:
 
 def load_config(path: Path | str) -> EvalConfig:
     """Read a TOML or JSON eval config; any problem becomes one ConfigError line."""
-    return parse_config(read_config_data(path), str(path))
+    data = read_config_data(path)
+    importable(Path(path).parent)
+    return parse_config(data, str(path))
 
 
 def parse_config(data: dict[str, Any], origin: str = "config") -> EvalConfig:

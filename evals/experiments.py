@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from rich.console import RenderableType
 
 from debate.errors import ConfigError, DebateError, validation_message
-from debate.imports import import_plugins
+from debate.imports import import_plugins, importable
 from debate.progress import ProgressReporter
 from debate.registry import Spec, component, named_plugins, parse_spec
 from evals.config import read_config_data
@@ -112,8 +112,10 @@ def with_plugins(data: dict[str, Any], origin: str) -> dict[str, Any]:
 
 
 def load_run_config(path: Path | str) -> Any:
-    """Read a TOML or JSON run config of any experiment type."""
-    return parse_run_config(read_config_data(path), str(path))
+    """Read a TOML or JSON run config of any experiment type (modules beside it importable)."""
+    data = read_config_data(path)
+    importable(Path(path).parent)
+    return parse_run_config(data, str(path))
 
 
 def experiment_for(config: Any) -> Experiment:

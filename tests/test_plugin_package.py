@@ -1,5 +1,6 @@
 """A plug-in package: built, installed (offline) and then named by kind in a config with no
-``plugins`` line, found through its ``debate_lab.judges`` entry point alone."""
+``plugins`` line, found through its ``debate_lab.judges`` (and ``debate_lab.protocols``)
+entry points alone."""
 
 from __future__ import annotations
 
@@ -28,12 +29,16 @@ py-modules = ["first_judge"]
 [project.entry-points."debate_lab.judges"]
 always-first = "first_judge"
 not-registered = "first_judge"
+
+[project.entry-points."debate_lab.protocols"]
+two-openings = "first_judge"
 """
 
 MODULE = '''\
 from typing import Literal
 
-from debate import AgentInfo, JudgeView, Verdict
+from debate import AgentInfo, JudgeView, Protocol, Round, Verdict, debater_seats
+from debate import register as protocol
 from debate.components import Components
 from debate.registry import Spec, register
 
@@ -59,6 +64,18 @@ class AlwaysFirst:
 @register("judge", "always-first", AlwaysFirstSpec)
 def always_first(spec: AlwaysFirstSpec, components: Components) -> AlwaysFirst:
     return AlwaysFirst(spec.name)
+
+
+@protocol
+class TwoOpenings(Protocol):
+    name = "two-openings"
+
+    def seats(self, question, shown, rng):
+        return debater_seats(len(shown))
+
+    def schedule(self):
+        speakers = ["debater_A", "debater_B"]
+        return [Round(kind="simultaneous", speakers=speakers, label="opening")] * 2
 '''
 
 CONFIG = """\
@@ -67,7 +84,7 @@ kind = "evidence"
 n = 5
 
 [[protocols]]
-name = "naive"
+name = "{protocol}"
 
 [[judges]]
 kind = "{kind}"
@@ -98,11 +115,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def debate_run(
-    workdir: Path, kind: str, pythonpath: Path | None
+    workdir: Path, kind: str, pythonpath: Path | None, protocol: str = "naive"
 ) -> subprocess.CompletedProcess[str]:
     """``debate run`` in a fresh interpreter, in ``workdir`` (which holds no module)."""
     workdir.mkdir(exist_ok=True)
-    (workdir / "c.toml").write_text(CONFIG.format(kind=kind), encoding="utf-8")
+    config = CONFIG.format(kind=kind, protocol=protocol)
+    (workdir / "c.toml").write_text(config, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
@@ -156,3 +174,17 @@ def test_installed_kinds_are_listed_when_a_kind_is_misspelt(site: Path, tmp_path
     assert done.returncode == 2
     line = done.stderr.strip()
     assert "unknown judge kind 'always-frist'" in line and "'always-first'" in line
+
+
+def test_an_installed_protocol_is_named_by_its_entry_point(site: Path, tmp_path: Path) -> None:
+    done = debate_run(tmp_path, "simulated", site, protocol="two-openings")
+    assert done.returncode == 0, done.stderr
+    with (tmp_path / "out" / "results.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["protocol"], r["judge"], r["n"]) for r in rows] == [
+        ("two-openings", "simulated", "10")
+    ]
+    first = json.loads((tmp_path / "out" / "transcripts.jsonl").read_text().splitlines()[0])
+    assert [t["speaker"] for t in first["turns"]] == ["debater_A", "debater_B"] * 2
+    missing = debate_run(tmp_path / "bare", "simulated", None, protocol="two-openings")
+    assert missing.returncode == 2 and "unknown protocol 'two-openings'" in missing.stderr

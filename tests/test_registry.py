@@ -171,3 +171,47 @@ def test_run_configs_parse_by_type_and_keep_every_field_in_json() -> None:
     dumped = config.model_dump(mode="json")
     assert dumped["judges"] == [{"kind": "test-first", "confidence": 0.75}]
     assert isinstance(config, BaseModel) and type(config).model_validate(dumped) == config
+
+
+FOLDER_JUDGE = """
+from typing import Literal
+from debate.registry import Spec, register
+from tests.test_registry import FirstJudge
+
+
+class BesideSpec(Spec):
+    kind: Literal["test-beside"] = "test-beside"
+
+    def label(self) -> str:
+        return "beside"
+
+
+@register("judge", "test-beside", BesideSpec)
+def beside(spec, components):
+    return FirstJudge(0.6)
+"""
+
+
+def test_modules_beside_the_config_are_importable_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.cli_helpers import run_cli
+
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    (folder / "beside_judges.py").write_text(FOLDER_JUDGE)
+    (folder / "c.toml").write_text(
+        'plugins = ["beside_judges"]\n[dataset]\nkind = "evidence"\nn = 3\n'
+        '[[protocols]]\nname = "naive"\n[[judges]]\nkind = "test-beside"\n'
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setattr("sys.path", list(__import__("sys").path))
+    try:
+        code, out, err = run_cli(capsys, "run", "--config", str(folder / "c.toml"), "--out", "o")
+        assert code == 0, err
+        assert "beside" in out
+    finally:
+        registry.unregister("judge", "test-beside")
+        __import__("sys").modules.pop("beside_judges", None)
