@@ -12,7 +12,6 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
-from typing import Protocol as Interface
 
 from debate.errors import ConfigError, StopsRun
 from debate.failures import RoleFailed, describe_error, role
@@ -21,6 +20,7 @@ from debate.progress import DebateObserver, NullObserver
 from debate.protocol import JUDGE, Protocol, Round
 from debate.quotes import EvidencePolicy, find_quotes
 from debate.roles import Debater, Judge, QuestioningJudge
+from debate.seating import Debaters, debater_for
 from debate.seeds import derive_seed
 from debate.types import (
     DebaterView,
@@ -37,27 +37,6 @@ from debate.types import (
     Usage,
     Verdict,
 )
-
-
-class SeatAssignment(Interface):
-    """Chooses each seat's debater once the setup is known (honest and lying sides)."""
-
-    def for_seat(self, setup: DebateSetup, seat: Seat) -> Debater: ...
-
-
-Debaters = Debater | Mapping[str, Debater] | SeatAssignment
-"""One debater for every seat (self-play), one per seat name, or an assignment that picks
-per seat from the setup (``debate.jobs.SeatRoles``: model X honest against model Y)."""
-
-
-def _debater_for(debaters: Debaters, seat: Seat, setup: DebateSetup) -> Debater:
-    if hasattr(debaters, "for_seat"):
-        return debaters.for_seat(setup, seat)
-    if isinstance(debaters, Mapping):
-        if seat.name not in debaters:
-            raise KeyError(f"no debater given for seat {seat.name!r}")
-        return debaters[seat.name]
-    return debaters
 
 
 async def _speak(
@@ -139,7 +118,7 @@ async def _run_round(
                 tasks = [
                     group.create_task(
                         _speak(
-                            _debater_for(debaters, setup.seat(name), setup),
+                            debater_for(debaters, setup.seat(name), setup),
                             view(name, visible),
                             len(turns) + i,
                             round_index,
@@ -159,7 +138,7 @@ async def _run_round(
             seat_view = view(name, turns)
             turns.append(
                 await _speak(
-                    _debater_for(debaters, seat_view.seat, setup),
+                    debater_for(debaters, seat_view.seat, setup),
                     seat_view,
                     len(turns),
                     round_index,
@@ -225,7 +204,7 @@ async def run_debate(
             f"protocol {protocol.name!r} seats the judge; a judge speaks only in judge_question "
             "rounds (its ask), never from a seat"
         )
-    seat_debaters = {s.name: _debater_for(debaters, s, setup) for s in setup.seats}
+    seat_debaters = {s.name: debater_for(debaters, s, setup) for s in setup.seats}
     turns: list[Turn] = []
     verdict: Verdict | None = None
     error: str | None = None

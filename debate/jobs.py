@@ -17,13 +17,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from debate.components import Components, RoleContext
-from debate.engine import Debaters, run_debate
+from debate.engine import run_debate
 from debate.progress import DebateObserver
 from debate.protocol import Protocol, build_protocol
 from debate.quotes import EvidencePolicy
 from debate.registry import DebaterField, JudgeField, Spec
 from debate.roles import Debater, Judge
-from debate.types import DebateSetup, Question, Seat, Transcript
+from debate.seating import Debaters, SeatRoles
+from debate.types import Question, Transcript
 
 
 class ProtocolSpec(Spec):
@@ -50,27 +51,6 @@ class SeatSpecs(BaseModel):
     def specs(self) -> list[Spec]:
         found = [*self.seats.values(), *self.sides.values()]
         return found if self.default is None else [self.default, *found]
-
-
-@dataclass(frozen=True)
-class SeatRoles:
-    """Built debaters, picked per seat once the setup is known (``engine.SeatAssignment``)."""
-
-    default: Debater | None
-    seats: Mapping[str, Debater]
-    sides: Mapping[str, Debater]
-
-    def for_seat(self, setup: DebateSetup, seat: Seat) -> Debater:
-        if seat.name in self.seats:
-            return self.seats[seat.name]
-        if self.sides:
-            honest = setup.shown[seat.position] == setup.question.correct_index
-            side = "honest" if honest else "liar"
-            if side in self.sides:
-                return self.sides[side]
-        if self.default is None:
-            raise KeyError(f"no debater given for seat {seat.name!r}")
-        return self.default
 
 
 class DebateJob(BaseModel):

@@ -6,8 +6,9 @@
 - ``logical_deduction``: a few sentences fixing the order of 3, 5 or 7 objects and one
   statement per option. A short-context task: by default the judge sees the puzzle too.
 
-Each question keeps two options, the correct answer and one incorrect answer chosen by a
-seeded draw per question, so every protocol and judge of an eval debates the same pair.
+Each question keeps ``options`` answers (two by default): the correct one and incorrect ones
+chosen by a seeded draw per question, so every protocol and judge of an eval debates the same
+set.
 All options stay in ``metadata["all_options"]``.
 """
 
@@ -39,7 +40,10 @@ class MinuteMysteriesDataset(DatasetSpec):
         description="BIG-bench task.json; relative paths resolve against the data dir",
     )
     limit: int | None = Field(default=None, ge=1, description="use only the first N questions")
-    seed: int = Field(default=0, description="picks the incorrect answer debated per question")
+    seed: int = Field(default=0, description="picks the incorrect answers debated per question")
+    options: int = Field(
+        default=2, ge=2, le=26, description="answers kept per question: the correct one first"
+    )
 
 
 class LogicalDeductionDataset(DatasetSpec):
@@ -55,7 +59,10 @@ class LogicalDeductionDataset(DatasetSpec):
         default="shown", description="'hidden': the judge sees the answers but not the puzzle"
     )
     limit: int | None = Field(default=None, ge=1, description="use only the first N questions")
-    seed: int = Field(default=0, description="picks the incorrect answer debated per question")
+    seed: int = Field(default=0, description="picks the incorrect answers debated per question")
+    options: int = Field(
+        default=2, ge=2, le=26, description="answers kept per question: the correct one first"
+    )
 
 
 _LAST_QUESTION = re.compile(
@@ -89,11 +96,22 @@ def read_examples(path: Path) -> list[dict[str, Any]]:
     return examples
 
 
-def debated_pair(scores: dict[str, int], seed: int, question_id: str) -> list[str]:
-    """The correct answer and one incorrect answer, drawn from the question's own stream."""
+def debated_options(
+    scores: dict[str, int], seed: int, question_id: str, count: int = 2
+) -> list[str]:
+    """The correct answer first, then ``count - 1`` incorrect ones drawn from the question's
+    own stream (for two, the same draw as ever: one ``choice``)."""
     correct = next(option for option, score in scores.items() if score == 1)
     wrong = sorted(option for option, score in scores.items() if score != 1)
-    return [correct, rng_for(seed, "distractor", question_id).choice(wrong)]
+    rng = rng_for(seed, "distractor", question_id)
+    if count == 2:
+        return [correct, rng.choice(wrong)]
+    if count - 1 > len(wrong):
+        raise DataError(
+            f"question {question_id!r} has {len(wrong) + 1} options; options = {count} asks "
+            "for more"
+        )
+    return [correct, *rng.sample(wrong, count - 1)]
 
 
 def split_mystery(text: str) -> tuple[str, str]:
@@ -119,7 +137,9 @@ def minute_mysteries(
             Question(
                 id=question_id,
                 text=question,
-                options=debated_pair(example["target_scores"], spec.seed, question_id),
+                options=debated_options(
+                    example["target_scores"], spec.seed, question_id, spec.options
+                ),
                 correct_index=0,
                 context=story,
                 metadata={
@@ -152,7 +172,9 @@ def logical_deduction(
                     if hidden
                     else f"{puzzle}\nWhich statement is true?"
                 ),
-                options=debated_pair(example["target_scores"], spec.seed, question_id),
+                options=debated_options(
+                    example["target_scores"], spec.seed, question_id, spec.options
+                ),
                 correct_index=0,
                 context=puzzle if hidden else None,
                 metadata={

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from debate.errors import DataError
+from debate.types import AgentInfo, JudgeView, Verdict
 from evals.bigbench import (
     LogicalDeductionDataset,
     MinuteMysteriesDataset,
-    debated_pair,
+    debated_options,
     split_mystery,
 )
 from evals.datasets import load_questions
@@ -51,12 +52,12 @@ def test_mystery_story_is_hidden_context_and_question_is_its_last_sentence(
 
 def test_the_debated_pair_is_seeded_per_question() -> None:
     scores = {f"suspect {i}": int(i == 3) for i in range(6)}
-    pairs = {tuple(debated_pair(scores, 0, f"q{i}")) for i in range(30)}
+    pairs = {tuple(debated_options(scores, 0, f"q{i}")) for i in range(30)}
     assert all(pair[0] == "suspect 3" for pair in pairs)
     assert len({pair[1] for pair in pairs}) > 1  # distractors vary across questions...
-    assert debated_pair(scores, 0, "q1") == debated_pair(scores, 0, "q1")  # ...reproducibly
-    assert {tuple(debated_pair(scores, s, "q1")) for s in range(20)} != {
-        tuple(debated_pair(scores, 0, "q1"))
+    assert debated_options(scores, 0, "q1") == debated_options(scores, 0, "q1")  # ...reproducibly
+    assert {tuple(debated_options(scores, s, "q1")) for s in range(20)} != {
+        tuple(debated_options(scores, 0, "q1"))
     }
 
 
@@ -116,3 +117,51 @@ def test_logical_deduction_shown_or_hidden() -> None:
     assert shown[0].context is None and "On a shelf" in shown[0].text
     assert hidden[0].context is not None and hidden[0].context not in hidden[0].text
     assert len(load_questions(LogicalDeductionDataset(objects=5), SHARED)) == 500
+
+
+@needs_shared
+@pytest.mark.parametrize("count", [3, 4])
+def test_bigbench_questions_keep_any_number_of_options(count: int) -> None:
+    two = load_questions(MinuteMysteriesDataset(limit=20), SHARED)
+    more = load_questions(MinuteMysteriesDataset(limit=20, options=count), SHARED)
+    for a, b in zip(two, more, strict=True):
+        assert len(b.options) == count and len(set(b.options)) == count
+        assert b.correct_index == 0 and b.options[0] == a.options[0]  # the correct one
+        assert set(b.options) <= set(b.metadata["all_options"])
+    again = load_questions(MinuteMysteriesDataset(limit=20, options=count), SHARED)
+    assert [q.options for q in again] == [q.options for q in more]  # seeded, reproducible
+
+
+@needs_shared
+def test_more_options_than_a_question_has_is_one_line() -> None:
+    with pytest.raises(DataError, match="has 3 options; options = 4 asks for more"):
+        load_questions(LogicalDeductionDataset(objects=3, options=4, limit=1), SHARED)
+
+
+def test_a_four_option_bigbench_eval_runs_three_debaters(tmp_path: Path) -> None:
+    """Three debaters on questions keeping four of their options (BIG-bench data offline)."""
+    if not (SHARED / "bigbench").is_dir():
+        pytest.skip("shared data not here")
+    from evals.config import parse_config
+    from evals.runner import run_eval
+
+    config = parse_config(
+        {
+            "dataset": {"kind": "logical-deduction", "objects": 5, "options": 4, "limit": 4},
+            "protocols": [{"name": "naive", "settings": {"answers": 3}}],
+            "judges": [{"kind": "tests.test_bigbench:FirstOfThree"}],
+        }
+    )
+    outcome = run_eval(config, tmp_path / "run", data_root=SHARED)
+    assert outcome.failed == 0 and outcome.ran == 4 * 3  # three rotations of three answers
+    assert outcome.results[0].accuracy == pytest.approx(1 / 3)  # always A: right once in three
+
+
+class FirstOfThree:
+    """Always backs the first shown answer."""
+
+    def describe(self) -> AgentInfo:
+        return AgentInfo(kind="first", name="first")
+
+    async def __call__(self, view: JudgeView) -> Verdict:
+        return Verdict(probabilities=[1.0] + [0.0] * (len(view.answers) - 1))
