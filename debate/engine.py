@@ -224,7 +224,7 @@ async def run_debate(
         )
 
     try:
-        schedule = protocol.schedule()
+        schedule = protocol.cached_schedule()
         base = {"debate_id": debate_id, "protocol": protocol.name}
         observer.debate_started(judge_view())
         asker = judge if isinstance(judge, QuestioningJudge) else None

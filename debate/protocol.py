@@ -77,6 +77,10 @@ MAX_ANSWERS = len(LETTERS)
 """Most answers a judge can be shown: one letter (A-Z) each."""
 
 
+_SCHEDULES: dict[int, tuple[Protocol, tuple[Round, ...]]] = {}
+"""Schedules by protocol identity (each entry holds its protocol, so no id is reused)."""
+
+
 class Protocol(BaseModel):
     """Base class of every protocol. Subclass fields are the protocol's settings.
 
@@ -120,6 +124,18 @@ class Protocol(BaseModel):
     def schedule(self) -> list[Round]:
         """The rounds, in order."""
 
+    def cached_schedule(self) -> tuple[Round, ...]:
+        """``schedule()``, built once per protocol object (a protocol is immutable, and the
+        engine asks for it in every debate)."""
+        hit = _SCHEDULES.get(id(self))
+        if hit is not None and hit[0] is self:
+            return hit[1]
+        built = tuple(self.schedule())
+        if len(_SCHEDULES) >= 1024:
+            _SCHEDULES.pop(next(iter(_SCHEDULES)))
+        _SCHEDULES[id(self)] = (self, built)
+        return built
+
     def check_question(self, question: Question) -> None:
         """Raise ``ConfigError`` (one line, naming the question) if this protocol cannot run
         ``question``. Called for every question when a run is built, before anything is
@@ -132,11 +148,11 @@ class Protocol(BaseModel):
 
     def has_debaters(self) -> bool:
         """Whether any round has a debater speak (the naive judge has none)."""
-        return any(r.speakers and not r.asks_judge for r in self.schedule())
+        return any(r.speakers and not r.asks_judge for r in self.cached_schedule())
 
     def needs_questioning_judge(self) -> bool:
         """Whether the schedule has judge questions (the judge must be a QuestioningJudge)."""
-        return any(r.asks_judge for r in self.schedule())
+        return any(r.asks_judge for r in self.cached_schedule())
 
     def check_turn(self, setup: DebateSetup, turns: Sequence[Turn], turn: Turn) -> None:
         """Rules of game-like protocols: raise ValueError, naming the rule, if ``turn`` (given

@@ -140,6 +140,12 @@ class Quote(Frozen):
     score: float = Field(description="best match score against the passage, 0-100")
 
 
+MOVES_REMEMBERED = 4096
+_MOVES_READ: dict[tuple[int, type[Any]], tuple[Turn, Any]] = {}
+"""Recent ``Turn.move`` reads by turn identity (each entry holds its turn, so an id is never
+reused while remembered): bounded, and correct because a turn is immutable."""
+
+
 class Turn(Frozen):
     """One recorded contribution to a debate."""
 
@@ -162,12 +168,22 @@ class Turn(Frozen):
 
     def move(self, kind: type[M]) -> M | None:
         """The ``kind`` move this turn carries, validated; None if it carries none, and a
-        one-line ``MoveError`` if it carries a malformed one (see debate.moves)."""
-        return kind.read(self.data)
+        one-line ``MoveError`` if it carries a malformed one (see debate.moves). Game judges
+        and players re-read every turn each level, so reads of a turn are remembered."""
+        key = (id(self), kind)
+        hit = _MOVES_READ.get(key)
+        if hit is not None and hit[0] is self:  # the same (immutable) turn, still alive
+            found: M | None = hit[1]
+            return found
+        move = kind.read(self.data)
+        if len(_MOVES_READ) >= MOVES_REMEMBERED:
+            _MOVES_READ.pop(next(iter(_MOVES_READ)))  # the oldest
+        _MOVES_READ[key] = (self, move)
+        return move
 
     def expect_move(self, kind: type[M]) -> M:
         """The ``kind`` move this turn must carry; ``MoveError`` naming the turn if absent."""
-        move = kind.read(self.data)
+        move = self.move(kind)
         if move is None:
             raise MoveError(f"turn {self.index} by {self.speaker} carries no {kind.label}")
         return move
