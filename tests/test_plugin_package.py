@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -114,77 +115,136 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield target
 
 
-def debate_run(
-    workdir: Path, kind: str, pythonpath: Path | None, protocol: str = "naive"
-) -> subprocess.CompletedProcess[str]:
-    """``debate run`` in a fresh interpreter, in ``workdir`` (which holds no module)."""
-    workdir.mkdir(exist_ok=True)
-    config = CONFIG.format(kind=kind, protocol=protocol)
-    (workdir / "c.toml").write_text(config, encoding="utf-8")
+SCENARIOS = {
+    "judge": ("always-first", "naive"),
+    "not-registered": ("not-registered", "naive"),
+    "misspelt": ("always-frist", "naive"),
+    "protocol": ("simulated", "two-openings"),
+}
+RUNNER = """\
+import contextlib, io, json, sys
+from debate.cli import main
+
+results = {}
+for name, workdir in json.loads(sys.argv[1]).items():
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            main(["run", "--config", workdir + "/c.toml", "--out", workdir + "/out"])
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    results[name] = [code, err.getvalue()]
+print(json.dumps(results))
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stderr: str
+
+
+def debate_runs(root: Path, pythonpath: Path | None, names: list[str]) -> dict[str, Run]:
+    """``debate run`` for each scenario, all in ONE fresh interpreter (its entry points are
+    read from what is installed on its path), each in a directory of its own."""
+    dirs = {}
+    for name in names:
+        kind, protocol = SCENARIOS[name]
+        workdir = root / name
+        workdir.mkdir(parents=True)
+        config = CONFIG.format(kind=kind, protocol=protocol)
+        (workdir / "c.toml").write_text(config, encoding="utf-8")
+        dirs[name] = str(workdir)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
-    command = [sys.executable, "-m", "debate.cli", "run", "--config", "c.toml", "--out", "out"]
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=120, cwd=workdir, env=env
+    done = subprocess.run(
+        [sys.executable, "-c", RUNNER, json.dumps(dirs)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+        env=env,
     )
+    assert done.returncode == 0, done.stderr
+    return {name: Run(code, err) for name, (code, err) in json.loads(done.stdout).items()}
+
+
+@pytest.fixture(scope="module")
+def installed(site: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Run]]:
+    root = tmp_path_factory.mktemp("installed")
+    return root, debate_runs(root, site, list(SCENARIOS))
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Run]]:
+    root = tmp_path_factory.mktemp("bare")
+    return root, debate_runs(root, None, ["judge", "protocol"])
+
+
+def one_error_line(run: Run) -> str:
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 2, run.stderr
+    assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def results(out: Path) -> list[dict[str, str]]:
+    with (out / "results.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 def test_an_installed_judge_kind_is_named_without_a_plugins_line(
-    site: Path, tmp_path: Path
+    installed: tuple[Path, dict[str, Run]],
 ) -> None:
-    done = debate_run(tmp_path, "always-first", site)
-    assert done.returncode == 0, done.stderr
-    with (tmp_path / "out" / "results.csv").open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    root, runs = installed
+    assert runs["judge"].returncode == 0, runs["judge"].stderr
+    out = root / "judge" / "out"
+    rows = results(out)
     assert [(r["protocol"], r["judge"], r["n"]) for r in rows] == [("naive", "always-first", "10")]
     assert float(rows[0]["accuracy"]) == 0.5  # right in one of each question's two orders
     assert float(rows[0]["position_consistency"]) == 0.0
-    saved = json.loads((tmp_path / "out" / "config.json").read_text(encoding="utf-8"))
+    saved = json.loads((out / "config.json").read_text(encoding="utf-8"))
     assert saved["plugins"] == [] and saved["judges"][0]["kind"] == "always-first"
-    lines = (tmp_path / "out" / "transcripts.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (out / "transcripts.jsonl").read_text(encoding="utf-8").splitlines()
     judges = {json.dumps(json.loads(line)["judge"], sort_keys=True) for line in lines}
     expected = {"kind": "always-first", "model": None, "name": "always-first", "settings": {}}
     assert judges == {json.dumps(expected, sort_keys=True)}
 
 
-def test_not_installed_the_kind_is_unknown_in_one_line(tmp_path: Path) -> None:
-    done = debate_run(tmp_path, "always-first", None)
-    assert done.returncode == 2
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    assert lines[0].startswith("error: ")
-    assert "unknown judge kind 'always-first'; known: " in lines[0]
-    assert "'simulated'" in lines[0]
-    assert not (tmp_path / "out").exists()
+def test_not_installed_the_kind_is_unknown_in_one_line(bare: tuple[Path, dict[str, Run]]) -> None:
+    root, runs = bare
+    line = one_error_line(runs["judge"])
+    assert "unknown judge kind 'always-first'; known: " in line and "'simulated'" in line
+    assert not (root / "judge" / "out").exists()
+    assert "unknown protocol 'two-openings'" in one_error_line(runs["protocol"])
 
 
 def test_an_entry_point_whose_module_registers_no_such_kind_is_one_line(
-    site: Path, tmp_path: Path
+    installed: tuple[Path, dict[str, Run]],
 ) -> None:
-    done = debate_run(tmp_path, "not-registered", site)
-    assert done.returncode == 2
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    assert "plug-in 'first_judge' does not register judge kind 'not-registered'" in lines[0]
+    line = one_error_line(installed[1]["not-registered"])
+    assert "plug-in 'first_judge' does not register judge kind 'not-registered'" in line
 
 
-def test_installed_kinds_are_listed_when_a_kind_is_misspelt(site: Path, tmp_path: Path) -> None:
-    done = debate_run(tmp_path, "always-frist", site)
-    assert done.returncode == 2
-    line = done.stderr.strip()
+def test_installed_kinds_are_listed_when_a_kind_is_misspelt(
+    installed: tuple[Path, dict[str, Run]],
+) -> None:
+    line = one_error_line(installed[1]["misspelt"])
     assert "unknown judge kind 'always-frist'" in line and "'always-first'" in line
 
 
-def test_an_installed_protocol_is_named_by_its_entry_point(site: Path, tmp_path: Path) -> None:
-    done = debate_run(tmp_path, "simulated", site, protocol="two-openings")
-    assert done.returncode == 0, done.stderr
-    with (tmp_path / "out" / "results.csv").open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+def test_an_installed_protocol_is_named_by_its_entry_point(
+    installed: tuple[Path, dict[str, Run]],
+) -> None:
+    root, runs = installed
+    assert runs["protocol"].returncode == 0, runs["protocol"].stderr
+    out = root / "protocol" / "out"
+    rows = results(out)
     assert [(r["protocol"], r["judge"], r["n"]) for r in rows] == [
         ("two-openings", "simulated", "10")
     ]
-    first = json.loads((tmp_path / "out" / "transcripts.jsonl").read_text().splitlines()[0])
+    first = json.loads((out / "transcripts.jsonl").read_text().splitlines()[0])
     assert [t["speaker"] for t in first["turns"]] == ["debater_A", "debater_B"] * 2
-    missing = debate_run(tmp_path / "bare", "simulated", None, protocol="two-openings")
-    assert missing.returncode == 2 and "unknown protocol 'two-openings'" in missing.stderr
