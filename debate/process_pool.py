@@ -113,8 +113,6 @@ class ProcessPoolExecutor:
             await asyncio.get_running_loop().run_in_executor(None, pool.shutdown)
 
     async def run(self, job: Job, observer: DebateObserver | None = None) -> Transcript:
-        if self._pool is None:
-            raise RuntimeError("enter the executor (async with) before running jobs")
         if observer is not None:
             raise ConfigError("a live observer needs the debates in this process")
         if not isinstance(job, BaseModel):
@@ -122,6 +120,8 @@ class ProcessPoolExecutor:
                 f"job {job.debate_id!r} holds live objects; only data jobs (DebateJob) can "
                 "run in another process"
             )
+        if self._pool is None:
+            raise RuntimeError("enter the executor (async with) before running jobs")
         done: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
         self._waiting.append((job_to_wire(job), done))
         self._send()

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from debate.errors import ConfigError, validation_message
 from debate.imports import import_target
+from debate.memo import IdentityMemo
 from debate.registry import entry_point_names, load_entry_point
 from debate.types import LETTERS, DebateSetup, Question, Seat, Turn, TurnKind, letter
 
@@ -77,8 +78,7 @@ MAX_ANSWERS = len(LETTERS)
 """Most answers a judge can be shown: one letter (A-Z) each."""
 
 
-_SCHEDULES: dict[int, tuple[Protocol, tuple[Round, ...]]] = {}
-"""Schedules by protocol identity (each entry holds its protocol, so no id is reused)."""
+_SCHEDULES = IdentityMemo(1024)
 
 
 class Protocol(BaseModel):
@@ -127,14 +127,7 @@ class Protocol(BaseModel):
     def cached_schedule(self) -> tuple[Round, ...]:
         """``schedule()``, built once per protocol object (a protocol is immutable, and the
         engine asks for it in every debate)."""
-        hit = _SCHEDULES.get(id(self))
-        if hit is not None and hit[0] is self:
-            return hit[1]
-        built = tuple(self.schedule())
-        if len(_SCHEDULES) >= 1024:
-            _SCHEDULES.pop(next(iter(_SCHEDULES)))
-        _SCHEDULES[id(self)] = (self, built)
-        return built
+        return _SCHEDULES.get(self, "schedule", lambda: tuple(self.schedule()))
 
     def check_question(self, question: Question) -> None:
         """Raise ``ConfigError`` (one line, naming the question) if this protocol cannot run

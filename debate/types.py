@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from debate.memo import IdentityMemo
 from debate.moves import Move, MoveError
 from debate.values import Frozen as Frozen
 from debate.values import Usage as Usage
@@ -140,10 +141,7 @@ class Quote(Frozen):
     score: float = Field(description="best match score against the passage, 0-100")
 
 
-MOVES_REMEMBERED = 4096
-_MOVES_READ: dict[tuple[int, type[Any]], tuple[Turn, Any]] = {}
-"""Recent ``Turn.move`` reads by turn identity (each entry holds its turn, so an id is never
-reused while remembered): bounded, and correct because a turn is immutable."""
+_MOVES_READ = IdentityMemo()
 
 
 class Turn(Frozen):
@@ -170,16 +168,7 @@ class Turn(Frozen):
         """The ``kind`` move this turn carries, validated; None if it carries none, and a
         one-line ``MoveError`` if it carries a malformed one (see debate.moves). Game judges
         and players re-read every turn each level, so reads of a turn are remembered."""
-        key = (id(self), kind)
-        hit = _MOVES_READ.get(key)
-        if hit is not None and hit[0] is self:  # the same (immutable) turn, still alive
-            found: M | None = hit[1]
-            return found
-        move = kind.read(self.data)
-        if len(_MOVES_READ) >= MOVES_REMEMBERED:
-            _MOVES_READ.pop(next(iter(_MOVES_READ)))  # the oldest
-        _MOVES_READ[key] = (self, move)
-        return move
+        return _MOVES_READ.get(self, kind, lambda: kind.read(self.data))
 
     def expect_move(self, kind: type[M]) -> M:
         """The ``kind`` move this turn must carry; ``MoveError`` naming the turn if absent."""

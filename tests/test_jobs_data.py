@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 
 from debate.components import Components
-from debate.errors import ConfigError
+from debate.errors import ConfigError, DebateError, StopsRun
 from debate.jobs import DebateJob, LiveJob, ProtocolSpec, SeatSpecs, job_from_wire, job_to_wire
 from debate.models import GenerateRequest
 from debate.process_pool import ProcessPoolExecutor
-from debate.runner import InProcessExecutor, run_jobs
-from debate.types import Transcript
+from debate.progress import NullObserver
+from debate.runner import InProcessExecutor, RunStopped, run_jobs
+from debate.types import AgentInfo, JudgeView, Transcript, Verdict
 from evals.build import build_jobs
 from evals.config import parse_config
 from evals.datasets import load_questions
@@ -125,12 +126,13 @@ def test_worker_processes_refuse_live_jobs_and_observers() -> None:
         0,
     )
 
-    async def go() -> None:
-        async with ProcessPoolExecutor(1) as pool:
-            await pool.run(job)
-
+    pool = ProcessPoolExecutor(1)  # refused before any worker would start
     with pytest.raises(ConfigError, match="live objects"):
-        asyncio.run(go())
+        asyncio.run(pool.run(job))
+    with pytest.raises(ConfigError, match="observer"):
+        asyncio.run(pool.run(jobs_of(eval_data())[0], observer=NullObserver()))
+    with pytest.raises(RuntimeError, match="enter the executor"):
+        asyncio.run(pool.run(jobs_of(eval_data())[0]))
 
 
 def test_an_eval_runs_on_worker_processes_from_the_runner(tmp_path: Path) -> None:
@@ -141,8 +143,6 @@ def test_an_eval_runs_on_worker_processes_from_the_runner(tmp_path: Path) -> Non
     a = (tmp_path / "here" / "results.csv").read_text()
     b = (tmp_path / "there" / "results.csv").read_text()
     assert a == b  # every figure the same
-    again = run_eval(config, tmp_path / "there", resume=True, executor=ProcessPoolExecutor(2))
-    assert (again.ran, again.skipped) == (0, 48)
 
 
 def test_honest_and_lying_sides_can_be_different_debaters(tmp_path: Path) -> None:
@@ -228,3 +228,25 @@ def test_worker_processes_know_the_kinds_this_process_registered(tmp_path: Path)
     outcome = run_eval(config, tmp_path / "run", executor=ProcessPoolExecutor(2))
     assert outcome.failed == 0 and outcome.ran == 24
     assert [r.cell["judge"] for r in outcome.results] == ["first-0.8", "first-0.8"]
+
+
+class KeyRevoked(DebateError, StopsRun):
+    """An error every later debate would hit too (as a rejected API key is)."""
+
+
+class RevokedJudge:
+    def describe(self) -> AgentInfo:
+        return AgentInfo(kind="revoked", name="revoked")
+
+    async def __call__(self, view: JudgeView) -> Verdict:
+        raise KeyRevoked("key revoked")
+
+
+def test_an_error_that_stops_the_run_stops_it_from_a_worker_too(tmp_path: Path) -> None:
+    config = parse_config(eval_data(judges=[{"kind": "tests.test_jobs_data:RevokedJudge"}]))
+    with pytest.raises(RunStopped, match="key revoked"):
+        run_eval(config, tmp_path / "run", executor=ProcessPoolExecutor(1, per_worker=2))
+    assert (
+        not (tmp_path / "run" / "transcripts.jsonl").exists()
+        or not (tmp_path / "run" / "transcripts.jsonl").read_text().strip()
+    )  # nothing recorded for the debates it hit
