@@ -11,7 +11,7 @@ import asyncio
 import random
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from debate.errors import ConfigError, StopsRun
 from debate.failures import RoleFailed, describe_error, role
@@ -227,7 +227,9 @@ async def run_debate(
         schedule = protocol.cached_schedule()
         base = {"debate_id": debate_id, "protocol": protocol.name}
         observer.debate_started(judge_view())
-        asker = judge if isinstance(judge, QuestioningJudge) else None
+        # A judge that can ask (``QuestioningJudge``), tested by its one extra method: the
+        # runtime protocol check costs more than a short debate.
+        asker = cast(QuestioningJudge, judge) if callable(getattr(judge, "ask", None)) else None
         if protocol.needs_questioning_judge() and asker is None:
             raise ConfigError(
                 f"protocol {protocol.name!r} needs a judge that asks questions; "

@@ -164,6 +164,10 @@ class Turn(Frozen):
     usage: Usage = Usage()
     request: dict[str, Any] | None = None
 
+    def has_move(self, kind: type[Move]) -> bool:
+        """Whether this turn carries a ``kind`` move (read it with ``move``)."""
+        return kind.marker in self.data
+
     def move(self, kind: type[M]) -> M | None:
         """The ``kind`` move this turn carries, validated; None if it carries none, and a
         one-line ``MoveError`` if it carries a malformed one (see debate.moves). Game judges

@@ -51,13 +51,13 @@ class TreeSumJudge:
         lo, hi = last.node
         size = (hi - lo) // len(last.claims)
         kids = [(lo + j * size, lo + (j + 1) * size) for j in range(len(last.claims))]
-        level = sum(1 for t in view.turns if t.move(Decomposition) is not None) - 1
+        level = sum(1 for t in view.turns if t.has_move(Decomposition)) - 1
         rng = rng_for(view.seed, "treesum", "challenger", level)
         return challenge_speech(kids, last.claims, rng.randrange(len(kids)), None)
 
     async def __call__(self, view: JudgeView) -> Verdict:
         rng = rng_for(view.seed, "judge", view.debate_id)
-        debated = any(t.move(Decomposition) is not None for t in view.turns)
+        debated = any(t.has_move(Decomposition) for t in view.turns)
         decision = self._debated(view, rng) if debated else self._naive(view, rng)
         decision = apply_errors(self.errors, "verdict", decision, view, rng)
         return Verdict(
@@ -94,14 +94,14 @@ class TreeSumJudge:
             public_data=view.public_data,
         )
         tree = Tree(question)
-        claimant = next(t.position for t in view.turns if t.move(Decomposition) is not None)
+        claimant = next(t.position for t in view.turns if t.has_move(Decomposition))
         assert claimant is not None
         challenger = 1 - claimant
         root_value = int(view.answers[claimant])
         if view.protocol_settings.get("judge_every_level"):
             replayed: list[Turn] = []
             for turn in view.turns:
-                if turn.move(Decomposition) is not None:
+                if turn.has_move(Decomposition):
                     lo, hi, value = disputed(question, replayed, root_value)
                     right = claimant if value == tree.block_sum(lo, hi) else challenger
                     level = self._decision(right, f"level:{turn.round}", "level")

@@ -1,27 +1,56 @@
-"""Bad input: one line on stderr, a non-zero exit, and no stored transcript touched."""
+"""Bad input: one line on stderr, a non-zero exit, and no stored transcript touched.
+
+The finished run every test starts from is made by ``python -m debate.cli`` in a process of
+its own (the real entry point); the commands under test run in this process (the same
+``main``, its exit status and both streams captured), which keeps the file fast.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from debate.cli import main
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def debate(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def debate(*args: str | Path, cwd: Path = ROOT) -> Ran:
+    """``debate ARGS`` run in ``cwd``: exit status, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main([str(arg) for arg in args])
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+def debate_process(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "debate.cli", *map(str, args)],
-        cwd=cwd,
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
 
 
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+def assert_one_line_error(proc: Ran, *needles: str) -> None:
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
@@ -34,7 +63,7 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str)
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "smoke"
-    proc = debate("eval", "--preset", "smoke", "--quick", "--out", out)
+    proc = debate_process("eval", "--preset", "smoke", "--quick", "--out", out)
     assert proc.returncode == 0, proc.stderr
     return out
 

@@ -103,12 +103,11 @@ def replay(
     claims: list[int] | None = None
     levels = 0
     for turn in turns:
-        decomposition = turn.move(Decomposition)
-        if decomposition is not None:
-            claims = decomposition.claims
+        if turn.has_move(Decomposition):
+            claims = turn.expect_move(Decomposition).claims
             levels += 1
             continue
-        challenge = turn.move(Challenge)
+        challenge = turn.move(Challenge) if turn.has_move(Challenge) else None
         if challenge is not None and claims is not None:
             j = challenge.index
             if j >= len(claims):
