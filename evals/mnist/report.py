@@ -21,7 +21,7 @@ from typing import Any
 from debate.domains.pixel_play import PoolSettings
 from evals.metrics import wilson_interval
 from evals.mnist.cells import GAMES, JUDGE_ALONE, Cell, GameLine, JudgeAloneLine
-from evals.mnist.config import PAPER, MnistDebateConfig, parse_mnist_config
+from evals.mnist.config import PAPER, MnistDebateConfig
 from transcripts.store import JsonlRecords
 
 TOLERANCE = {"judge-alone": 3.0, "precommit": 5.0}
@@ -267,19 +267,6 @@ def _compute(timing: dict[str, Any]) -> list[str]:
     if total is not None:
         lines.append(f"| wall time | {total:.0f} s ({total / 60:.1f} min) |")
     return [*lines, ""]
-
-
-def mnist_run_config(run_dir: Path) -> MnistDebateConfig | None:
-    """The run's config if ``run_dir`` holds an MNIST reproduction (for ``debate report``)."""
-    from evals.rundir import CONFIG
-
-    try:
-        data = json.loads((run_dir / CONFIG).read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("type") != "irving-mnist":
-        return None
-    return parse_mnist_config(data, str(run_dir / CONFIG))
 
 
 def write_outputs(run_dir: Path, config: MnistDebateConfig) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ class SweepExperiment:
     def report(self, config: SweepConfig | None, run_dir: Path, ui: RunUI) -> None:
         from evals.sweep.report import headline_table, rebuild_sweep_report
 
-        ui.show(headline_table(rebuild_sweep_report(run_dir), str(run_dir)))
+        ui.show(headline_table(rebuild_sweep_report(run_dir, config), str(run_dir)))
 
 
 @register("experiment", "sweep", SweepConfig)

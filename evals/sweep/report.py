@@ -21,8 +21,7 @@ from debate.errors import DataError
 from evals.metrics import wilson_score_interval
 from evals.report import md_escape, shown
 from evals.results import atomic_write
-from evals.rundir import CONFIG
-from evals.sweep.grid import SweepConfig, parse_sweep_config
+from evals.sweep.grid import SweepConfig
 from evals.sweep.runner import CELLS, CellRecord, cell_key, load_records
 from evals.sweep.theory import theory_accuracy
 
@@ -207,29 +206,11 @@ def write_sweep_report(
     return path
 
 
-def read_sweep_config(run_dir: Path) -> SweepConfig | None:
-    path = run_dir / CONFIG
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except ValueError:
-        raise DataError(f"{path} is not valid JSON") from None
-    return parse_sweep_config(data, str(path))
-
-
-def is_sweep_run(run_dir: Path) -> bool:
-    """Whether ``run_dir`` holds a sweep (its config.json has ``type = "sweep"``)."""
-    try:
-        data = json.loads((run_dir / CONFIG).read_text())
-    except (OSError, ValueError):
-        return (run_dir / CELLS).exists()
-    return isinstance(data, dict) and data.get("type") == "sweep"
-
-
-def rebuild_sweep_report(run_dir: Path, wall_seconds: float | None = None) -> list[dict[str, Any]]:
-    """Recompute results.csv/json, report.md and plots from cells.jsonl + config.json."""
-    config = read_sweep_config(run_dir)
+def rebuild_sweep_report(
+    run_dir: Path, config: SweepConfig | None, wall_seconds: float | None = None
+) -> list[dict[str, Any]]:
+    """Recompute results.csv/json, report.md and plots from cells.jsonl and the run's config
+    (as the caller read it)."""
     if not (run_dir / CELLS).exists():
         raise DataError(f"no such sweep results file: {run_dir / CELLS}")
     records, bad = load_records(run_dir / CELLS)

@@ -205,7 +205,7 @@ def run_sweep(
     if report:
         from evals.sweep.report import rebuild_sweep_report
 
-        rows = rebuild_sweep_report(run_dir, wall_seconds=seconds)
+        rows = rebuild_sweep_report(run_dir, config, wall_seconds=seconds)
     return SweepOutcome(
         run_dir=run_dir,
         rows=rows,
