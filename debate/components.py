@@ -10,11 +10,11 @@ attributes.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,7 +29,6 @@ ROLE_TYPES: dict[Group, type[Any]] = {"debater": Debater, "judge": Judge, "backe
 """What each group's factories must build (checked once per component, with one line)."""
 
 DEFAULT_PROMPTS = PromptSet()
-T = TypeVar("T")
 
 
 class RoleContext(BaseModel):
@@ -72,7 +71,6 @@ class Components:
         self.context = RoleContext()
         self._given = dict(given or {})
         self._built: dict[str, Any] = {}
-        self._other: dict[Hashable, Any] = {}
         self._by_identity: dict[tuple[str, int, int], tuple[Spec, RoleContext, Any]] = {}
         self._stack = AsyncExitStack()
 
@@ -106,13 +104,6 @@ class Components:
             finally:
                 self.context = outer
         return self._built[key]
-
-    def cached(self, key: Hashable, make: Callable[[], T]) -> T:
-        """``make()`` once per ``key`` (a protocol built from its spec)."""
-        if key not in self._other:
-            self._other[key] = make()
-        value: T = self._other[key]
-        return value
 
     def make(self, group: Group, spec: Spec) -> Any:
         """A new component for ``spec`` (not shared): a model role's own backend."""

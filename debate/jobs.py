@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from debate.components import Components, RoleContext
 from debate.engine import run_debate
+from debate.memo import IdentityMemo
 from debate.progress import DebateObserver
 from debate.protocol import Protocol, build_protocol
 from debate.quotes import EvidencePolicy
@@ -51,6 +52,9 @@ class SeatSpecs(BaseModel):
     def specs(self) -> list[Spec]:
         found = [*self.seats.values(), *self.sides.values()]
         return found if self.default is None else [self.default, *found]
+
+
+_PROTOCOLS = IdentityMemo(1024)
 
 
 class DebateJob(BaseModel):
@@ -94,21 +98,22 @@ class DebateJob(BaseModel):
     async def run(
         self, components: Components, observer: DebateObserver | None = None
     ) -> Transcript:
-        protocol = components.cached(self.protocol.model_dump_json(), self.protocol.build)
+        # A cell's jobs share one spec object: its protocol is built once, not per debate.
+        protocol = _PROTOCOLS.get(self.protocol, "protocol", self.protocol.build)
         debaters, judge = self.roles(components)
-        return await run_debate(
+        live = LiveJob(
+            self.debate_id,
             self.question,
             protocol,
             debaters,
             judge,
-            seed=self.seed,
-            debate_id=self.debate_id,
-            swap=self.swap,
-            shown=self.shown,
-            cell=self.cell,
-            evidence=self.context.evidence,
-            observer=observer,
+            self.seed,
+            self.swap,
+            self.shown,
+            self.cell,
+            self.context.evidence,
         )
+        return await live.run(components, observer)
 
 
 @dataclass(frozen=True)
@@ -145,14 +150,15 @@ class LiveJob:
         )
 
 
-def job_to_wire(job: BaseModel) -> tuple[str, str, list[str]]:
+def job_to_wire(job: BaseModel, plugins: list[str] | None = None) -> tuple[str, str, list[str]]:
     """A data job as (its class's import path, its JSON, the plug-in modules whose kinds it
-    may name): what crosses a process boundary. Any pydantic job class with an async
-    ``run(components, observer)`` ships this way."""
+    may name; default: every one registered here now): what crosses a process boundary. Any
+    pydantic job class with an async ``run(components, observer)`` ships this way."""
     from debate.registry import registering_modules
 
     cls = type(job)
-    return f"{cls.__module__}:{cls.__qualname__}", job.model_dump_json(), registering_modules()
+    modules = registering_modules() if plugins is None else plugins
+    return f"{cls.__module__}:{cls.__qualname__}", job.model_dump_json(), modules
 
 
 def job_from_wire(target: str, text: str, plugins: list[str] | None = None) -> Any:

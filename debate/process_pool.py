@@ -23,6 +23,7 @@ from debate.errors import ConfigError, DebateError, StopsRun
 from debate.failures import describe_error
 from debate.jobs import job_from_wire, job_to_wire
 from debate.progress import DebateObserver
+from debate.registry import registering_modules
 from debate.runner import Job
 from debate.types import Transcript
 
@@ -97,8 +98,10 @@ class ProcessPoolExecutor:
         self._pool: _Pool | None = None
         self._waiting: list[tuple[Wire, asyncio.Future[tuple[str, str]]]] = []
         self._calls = 0
+        self._plugins: list[str] = []
 
     async def __aenter__(self) -> Self:
+        self._plugins = registering_modules()  # once a run, not once a job
         self._pool = _Pool(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
@@ -123,7 +126,7 @@ class ProcessPoolExecutor:
         if self._pool is None:
             raise RuntimeError("enter the executor (async with) before running jobs")
         done: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
-        self._waiting.append((job_to_wire(job), done))
+        self._waiting.append((job_to_wire(job, self._plugins), done))
         self._send()
         status, text = await done
         if status == "stop":

@@ -106,9 +106,11 @@ async def run_jobs(
     observer: DebateObserver | None = None,
     max_cost_usd: float | None = None,
     retry_failed: bool = False,
+    components: Components | None = None,
 ) -> list[Transcript]:
     """Run the jobs ``sink`` does not hold yet on ``executor``; append each finished
-    transcript to ``sink`` at once.
+    transcript to ``sink`` at once. ``components`` (the roles a caller built, e.g. to check
+    a config) are closed when the run ends, on this event loop, however it ends.
 
     With ``retry_failed`` the debates stored as failures run again and their new record
     supersedes the old one (the sink is compacted at the end, so no debate is left twice).
@@ -154,6 +156,8 @@ async def run_jobs(
         progress.finish()
         if retry_failed and isinstance(sink, RetryableSink):
             sink.compact()
+        if components is not None:
+            await components.aclose()
     finished = [results[job.debate_id] for job in pending if job.debate_id in results]
     if stopped:
         raise _stopped(stopped[0], len(pending) - len(finished), finished)

@@ -20,11 +20,10 @@ from rich.table import Table
 
 from debate.components import Components
 from debate.errors import ConfigError
-from debate.jobs import DebateJob
 from debate.models import GenerateRequest, GenerateResponse, ModelConfig
 from debate.models.backend_specs import DRY_TARGET
 from debate.registry import Spec
-from debate.runner import InProcessExecutor, run_jobs
+from debate.runner import InProcessExecutor, pending_jobs, run_jobs
 from debate.types import Transcript, Usage
 from evals.build import build_jobs
 from evals.config import EvalConfig
@@ -152,12 +151,9 @@ def plan_eval(
     components = Components(data_root=data_root)
     jobs = build_jobs(planning_config(config), questions, components)
     store = JsonlStore(run_dir / "transcripts.jsonl") if run_dir else None
-    stored = store.ids() if store else set()
-    if store and retry_failed:
-        stored -= store.failed_ids()
-    pending = [job for job in jobs if job.debate_id not in stored]
+    pending = pending_jobs(jobs, store, retry_failed)
     executor = InProcessExecutor(256, components)
-    transcripts = asyncio.run(_run_closing(pending, executor, components))
+    transcripts = asyncio.run(run_jobs(pending, executor=executor, components=components))
     failed = [t for t in transcripts if t.error]
     if failed:
         raise ConfigError(f"dry run of debate {failed[0].debate_id} failed: {failed[0].error}")
@@ -198,10 +194,3 @@ def plan_table(plan: Plan, title: str) -> Table:
         f"{total.cost_usd:.4f}",
     )
     return table
-
-
-async def _run_closing(
-    jobs: list[DebateJob], executor: InProcessExecutor, components: Components
-) -> list[Transcript]:
-    async with components:
-        return await run_jobs(jobs, executor=executor)

@@ -142,18 +142,17 @@ class RejudgeExperiment:
         store = JsonlStore(run_dir / TRANSCRIPTS)
         executor = executor_for(options) or InProcessExecutor(config.concurrency, components)
 
-        async def run() -> list[Transcript]:
-            async with components:
-                return await run_jobs(
-                    jobs,
-                    store,
-                    executor,
-                    progress=ui.progress("verdicts"),
-                    max_cost_usd=options.max_cost_usd,
-                    retry_failed=options.retry_failed,
-                )
-
-        ran = asyncio.run(run())
+        ran = asyncio.run(
+            run_jobs(
+                jobs,
+                store,
+                executor,
+                progress=ui.progress("verdicts"),
+                max_cost_usd=options.max_cost_usd,
+                retry_failed=options.retry_failed,
+                components=components,
+            )
+        )
         report_transcripts(run_dir, ui)
         failed = sum(t.error is not None for t in ran)
         ui.say(f"judged {len(ran)} debates again ({failed} failed); run directory: {run_dir}")

@@ -17,8 +17,7 @@ from pathlib import Path
 from debate.components import Components
 from debate.progress import DebateObserver, ProgressReporter
 from debate.roles import Judge
-from debate.runner import Executor, InProcessExecutor, RunStopped, run_jobs
-from debate.types import Transcript
+from debate.runner import Executor, InProcessExecutor, RunStopped, pending_jobs, run_jobs
 from evals.build import build_jobs, eval_cells
 from evals.config import EvalConfig
 from evals.datasets import load_questions
@@ -78,14 +77,12 @@ def run_eval(
     jobs = build_jobs(config, questions, components)
     prepare_run_dir(run_dir, config, resume)
     store = JsonlStore(run_dir / TRANSCRIPTS)
-    done = store.ids() - (store.failed_ids() if retry_failed else set())
-    pending = len(jobs) - len(done & {job.debate_id for job in jobs})
+    pending = len(pending_jobs(jobs, store, retry_failed))
     executor = executor or InProcessExecutor(config.concurrency, components)
     start = time.perf_counter()
-
-    async def run() -> list[Transcript]:
-        async with components:
-            return await run_jobs(
+    try:
+        ran = asyncio.run(
+            run_jobs(
                 jobs,
                 store,
                 executor,
@@ -93,10 +90,9 @@ def run_eval(
                 observer=observer,
                 max_cost_usd=max_cost_usd,
                 retry_failed=retry_failed,
+                components=components,
             )
-
-    try:
-        ran = asyncio.run(run())
+        )
     except RunStopped:
         if store.path.exists():
             write_outputs(run_dir, config.name)
