@@ -15,7 +15,7 @@ __all__ = ["DebateJob", "LiveJob", "RunStopped", "run_many"]
 
 
 async def run_many(
-    jobs: Iterable[Job],
+    jobs: Iterable[Job[Transcript]],
     *,
     store: TranscriptSink | None = None,
     concurrency: int = 16,

@@ -58,11 +58,23 @@ RetryFailedOption = Annotated[
 
 ExecutorOption = Annotated[
     str,
-    typer.Option("--executor", help="where debates run: local (this process) or processes"),
+    typer.Option(
+        "--executor",
+        help="where jobs run: local (this process), processes (a pool here) or ray (a cluster)",
+    ),
 ]
 WorkersOption = Annotated[
     int | None,
-    typer.Option("--workers", min=1, max=1024, help="processes for --executor processes"),
+    typer.Option(
+        "--workers", min=1, max=1024, help="processes or Ray workers (default: one per CPU)"
+    ),
+]
+AddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        help="with --executor ray: the cluster to join (auto, HOST:PORT); default: start one here",
+    ),
 ]
 
 
@@ -143,11 +155,14 @@ def _options(
     retry_failed: bool,
     executor: str,
     workers: int | None,
+    address: str | None,
 ) -> RunOptions:
-    from evals.experiments import RunOptions
+    from evals.experiments import EXECUTORS, RunOptions
 
-    if executor not in ("local", "processes"):
-        raise DebateError(f"--executor must be local or processes, not {executor!r}")
+    if executor not in EXECUTORS:
+        raise DebateError(f"--executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+    if address is not None and executor != "ray":
+        raise DebateError("--address applies to --executor ray only")
     return RunOptions(
         resume=resume,
         retry_failed=retry_failed,
@@ -156,6 +171,7 @@ def _options(
         data_root=data_dir,
         executor=executor,
         workers=workers,
+        address=address,
     )
 
 
@@ -176,13 +192,16 @@ def run(
     retry_failed: RetryFailedOption = False,
     executor: ExecutorOption = "local",
     workers: WorkersOption = None,
+    address: AddressOption = None,
 ) -> None:
     """Run the experiment a config file describes (eval, sweep, rejudge, ...)."""
     from evals.experiments import load_run_config
     from evals.experiments import quick as quick_form
 
     cfg = load_run_config(config)
-    options = _options(resume, data_dir, dry_run, max_cost, retry_failed, executor, workers)
+    options = _options(
+        resume, data_dir, dry_run, max_cost, retry_failed, executor, workers, address
+    )
     _run(quick_form(cfg) if quick else cfg, out or _default_out(config.stem), options)
 
 
@@ -199,12 +218,15 @@ def eval_(
     retry_failed: RetryFailedOption = False,
     executor: ExecutorOption = "local",
     workers: WorkersOption = None,
+    address: AddressOption = None,
 ) -> None:
     """Run a named preset (an eval, or another experiment type, e.g. judge-error-depth)."""
     from evals.presets import load_preset
 
     config = load_preset(preset, quick=quick)
-    options = _options(resume, data_dir, dry_run, max_cost, retry_failed, executor, workers)
+    options = _options(
+        resume, data_dir, dry_run, max_cost, retry_failed, executor, workers, address
+    )
     _run(config, out or _default_out(preset), options)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +29,19 @@ ROLE_TYPES: dict[Group, type[Any]] = {"debater": Debater, "judge": Judge, "backe
 """What each group's factories must build (checked once per component, with one line)."""
 
 DEFAULT_PROMPTS = PromptSet()
+
+if TYPE_CHECKING:
+    from debate.models import ModelConfig
+    from debate.models.gates import CallGate
+
+T = TypeVar("T")
+
+
+class GateProvider(Protocol):
+    """Gives each model role the gate its calls wait at, by the role's identity (a cluster
+    worker's provider returns gates shared with every other worker)."""
+
+    def gate(self, key: str, config: ModelConfig) -> CallGate: ...
 
 
 class RoleContext(BaseModel):
@@ -66,11 +79,15 @@ class Components:
         *,
         data_root: Path | None = None,
         given: Mapping[tuple[str, str], object] | None = None,
+        gates: GateProvider | None = None,
     ) -> None:
         self.data_root = data_root
+        self.gates = gates
+        """None: each model role has its own local gate (this process only)."""
         self.context = RoleContext()
         self._given = dict(given or {})
         self._built: dict[str, Any] = {}
+        self._shared: dict[str, Any] = {}
         self._by_identity: dict[tuple[str, int, int], tuple[Spec, RoleContext, Any]] = {}
         self._stack = AsyncExitStack()
 
@@ -116,6 +133,19 @@ class Components:
                 f"{group} methods ({REQUIRED[group]})"
             )
         return built
+
+    def shared(self, key: str, make: Callable[[], T]) -> T:
+        """What ``make`` returns, made once per ``key`` for these components: resources a
+        job needs that are not registered components (a dataset split, a loaded judge), so a
+        worker loads them once for all the jobs it runs."""
+        if key not in self._shared:
+            self._shared[key] = make()
+        value: T = self._shared[key]
+        return value
+
+    def gate(self, key: str, config: ModelConfig) -> CallGate | None:
+        """The gate for the model role ``key`` (None: the model makes its own local one)."""
+        return self.gates.gate(key, config) if self.gates is not None else None
 
     def on_close(self, close: Callable[[], Awaitable[None]]) -> None:
         """Run ``close`` when these components are closed (last registered, first run)."""

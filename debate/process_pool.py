@@ -24,8 +24,7 @@ from debate.failures import describe_error
 from debate.jobs import job_from_wire, job_to_wire
 from debate.progress import DebateObserver
 from debate.registry import registering_modules
-from debate.runner import Job
-from debate.types import Transcript
+from debate.runner import Job, R
 
 
 class WorkerStopped(DebateError, StopsRun):
@@ -53,26 +52,43 @@ Wire = tuple[str, str, list[str]]
 """A job as it crosses to a worker: class path, JSON, plug-in modules (``job_to_wire``)."""
 
 
-async def _run_one(wire: Wire) -> tuple[str, str]:
-    assert _components is not None
+Outcome = tuple[str, Any]
+"""A job's outcome as it crosses back: ("ok", result), ("stop", reason) or ("bug", text)."""
+
+
+async def run_wire(wire: Wire, components: Components) -> Outcome:
+    """Run one job that arrived as data; its result, or the error as one line (what any
+    worker, here or on a cluster, sends back: the driver alone stores results)."""
     job = job_from_wire(*wire)
     try:
-        transcript = await job.run(_components)
+        result = await job.run(components)
     except StopsRun as exc:
         notes = getattr(exc, "__notes__", None) or [describe_error(exc)]
         return "stop", str(notes[-1])
     except Exception as exc:  # a bug, not a failed debate (those are in the transcript)
         return "bug", f"{type(exc).__name__}: {exc}"
-    return "ok", transcript.model_dump_json()
+    return "ok", result
 
 
-def _run_batch(wires: list[Wire]) -> list[tuple[str, str]]:
+def outcome_result(job: Job[R], outcome: Outcome) -> R:
+    """The driver's side of ``run_wire``: the result, or the worker's error raised here."""
+    status, value = outcome
+    if status == "stop":
+        raise WorkerStopped(value)
+    if status == "bug":
+        raise RuntimeError(f"job {job.debate_id!r} failed in a worker: {value}")
+    result: R = value
+    return result
+
+
+def _run_batch(wires: list[Wire]) -> list[Outcome]:
     """A batch of jobs, run concurrently on the worker's loop: one round trip for many
     cheap debates, and overlapping waits for debates that call models."""
-    assert _loop is not None
+    assert _loop is not None and _components is not None
+    components = _components
 
-    async def run_all() -> list[tuple[str, str]]:
-        return list(await asyncio.gather(*(_run_one(w) for w in wires)))
+    async def run_all() -> list[Outcome]:
+        return list(await asyncio.gather(*(run_wire(w, components) for w in wires)))
 
     return _loop.run_until_complete(run_all())
 
@@ -96,7 +112,7 @@ class ProcessPoolExecutor:
         self.capacity = workers * per_worker
         self._data_root = str(data_root) if data_root else None
         self._pool: _Pool | None = None
-        self._waiting: list[tuple[Wire, asyncio.Future[tuple[str, str]]]] = []
+        self._waiting: list[tuple[Wire, asyncio.Future[Outcome]]] = []
         self._calls = 0
         self._plugins: list[str] = []
 
@@ -115,25 +131,14 @@ class ProcessPoolExecutor:
             pool, self._pool = self._pool, None
             await asyncio.get_running_loop().run_in_executor(None, pool.shutdown)
 
-    async def run(self, job: Job, observer: DebateObserver | None = None) -> Transcript:
-        if observer is not None:
-            raise ConfigError("a live observer needs the debates in this process")
-        if not isinstance(job, BaseModel):
-            raise ConfigError(
-                f"job {job.debate_id!r} holds live objects; only data jobs (DebateJob) can "
-                "run in another process"
-            )
+    async def run(self, job: Job[R], observer: DebateObserver | None = None) -> R:
+        wire = data_job_wire(job, observer, self._plugins)
         if self._pool is None:
             raise RuntimeError("enter the executor (async with) before running jobs")
-        done: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
-        self._waiting.append((job_to_wire(job, self._plugins), done))
+        done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._waiting.append((wire, done))
         self._send()
-        status, text = await done
-        if status == "stop":
-            raise WorkerStopped(text)
-        if status == "bug":
-            raise RuntimeError(f"job {job.debate_id!r} failed in a worker: {text}")
-        return Transcript.model_validate_json(text)
+        return outcome_result(job, await done)
 
     def _send(self) -> None:
         """Send waiting jobs while a worker is free, up to ``per_worker`` a batch."""
@@ -149,9 +154,9 @@ class ProcessPoolExecutor:
 
     def _finished(
         self,
-        call: asyncio.Future[list[tuple[str, str]]],
+        call: asyncio.Future[list[Outcome]],
         *,
-        batch: list[tuple[Wire, asyncio.Future[tuple[str, str]]]],
+        batch: list[tuple[Wire, asyncio.Future[Outcome]]],
     ) -> None:
         self._calls -= 1
         error = call.exception()
@@ -163,6 +168,18 @@ class ProcessPoolExecutor:
             else:
                 done.set_result(call.result()[index])
         self._send()
+
+
+def data_job_wire(job: Job[Any], observer: DebateObserver | None, plugins: list[str]) -> Wire:
+    """``job`` as it crosses to another process, or one line saying why it cannot."""
+    if observer is not None:
+        raise ConfigError("a live observer needs the debates in this process")
+    if not isinstance(job, BaseModel):
+        raise ConfigError(
+            f"job {job.debate_id!r} holds live objects; only data jobs (DebateJob) can "
+            "run in another process"
+        )
+    return job_to_wire(job, plugins)
 
 
 def worker_count(requested: Any) -> int:

@@ -59,7 +59,11 @@ def build_model(spec: ModelRoleSpec, components: Components) -> Model:
     """A fresh model for one role (as before: roles do not share a concurrency limit),
     closed with the components."""
     backend = components.make("backend", spec.backend)
-    model = Model(backend, spec.model, name=spec.name)
+    gate = None
+    if backend.limits_are_shared:  # one gate for all workers' copies of this role
+        role = f"{type(spec).__qualname__}|{spec.model_dump_json()}|{components.context.key()}"
+        gate = components.gate(role, spec.model)
+    model = Model(backend, spec.model, name=spec.name, gate=gate)
     components.on_close(model.aclose)
     return model
 

@@ -11,25 +11,29 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, TypeVar
 
 from debate.components import Components
 from debate.errors import DebateError, StopsRun
 from debate.failures import describe_error
 from debate.progress import DebateObserver, NullProgress, ProgressReporter
-from debate.sinks import RetryableSink, TranscriptSink
+from debate.sinks import RecordSink, RetryableSink
 from debate.types import Transcript
 
+Result = TypeVar("Result", covariant=True)
+R = TypeVar("R")
 
-class Job(Protocol):
-    """What the runner needs of a job: a stable id, and a way to run it on components."""
+
+class Job(Protocol[Result]):
+    """What the runner needs of a job: a stable id, and a way to run it on components.
+    A debate's result is its transcript; a sweep cell's or a game chunk's is its record."""
 
     @property
     def debate_id(self) -> str: ...
 
     async def run(
         self, components: Components, observer: DebateObserver | None = None
-    ) -> Transcript: ...
+    ) -> Result: ...
 
 
 class Executor(Protocol):
@@ -46,8 +50,8 @@ class Executor(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def run(self, job: Job, observer: DebateObserver | None = None) -> Transcript:
-        """The job's transcript; an error marked ``StopsRun`` propagates (it stops the run)."""
+    async def run(self, job: Job[R], observer: DebateObserver | None = None) -> R:
+        """The job's result; an error marked ``StopsRun`` propagates (it stops the run)."""
         ...
 
 
@@ -71,20 +75,22 @@ class InProcessExecutor:
         if self._owned:
             await self.components.aclose()
 
-    async def run(self, job: Job, observer: DebateObserver | None = None) -> Transcript:
+    async def run(self, job: Job[R], observer: DebateObserver | None = None) -> R:
         return await job.run(self.components, observer)
 
 
 class RunStopped(DebateError):
     """A batch stopped scheduling debates because of an error every debate would hit."""
 
-    def __init__(self, message: str, transcripts: list[Transcript]) -> None:
+    def __init__(self, message: str, transcripts: list[Any]) -> None:
         super().__init__(message)
         self.transcripts = transcripts
         """The debates this call did finish (all stored)."""
 
 
-def pending_jobs(jobs: Sequence[Job], sink: TranscriptSink | None, retry_failed: bool) -> list[Job]:
+def pending_jobs(
+    jobs: Sequence[Job[R]], sink: RecordSink[R] | None, retry_failed: bool
+) -> list[Job[R]]:
     """The jobs not yet stored (resume); with ``retry_failed`` also those stored as failures."""
     ids = [job.debate_id for job in jobs]
     if len(set(ids)) != len(ids):
@@ -98,8 +104,8 @@ def pending_jobs(jobs: Sequence[Job], sink: TranscriptSink | None, retry_failed:
 
 
 async def run_jobs(
-    jobs: Iterable[Job],
-    sink: TranscriptSink | None = None,
+    jobs: Iterable[Job[R]],
+    sink: RecordSink[R] | None = None,
     executor: Executor | None = None,
     *,
     progress: ProgressReporter | None = None,
@@ -107,10 +113,11 @@ async def run_jobs(
     max_cost_usd: float | None = None,
     retry_failed: bool = False,
     components: Components | None = None,
-) -> list[Transcript]:
+) -> list[R]:
     """Run the jobs ``sink`` does not hold yet on ``executor``; append each finished
-    transcript to ``sink`` at once. ``components`` (the roles a caller built, e.g. to check
-    a config) are closed when the run ends, on this event loop, however it ends.
+    result (a transcript, or a job's own record) to ``sink`` at once. ``components`` (the
+    roles a caller built, e.g. to check a config) are closed when the run ends, on this
+    event loop, however it ends.
 
     With ``retry_failed`` the debates stored as failures run again and their new record
     supersedes the old one (the sink is compacted at the end, so no debate is left twice).
@@ -125,7 +132,7 @@ async def run_jobs(
     executor = executor or InProcessExecutor()
     progress = progress or NullProgress()
     progress.start(total=len(all_jobs), skipped=len(all_jobs) - len(pending))
-    results: dict[str, Transcript] = {}
+    results: dict[str, R] = {}
     queue = iter(pending)
     spent = 0.0
     stopped: list[StopsRun] = []
@@ -136,15 +143,18 @@ async def run_jobs(
             if stopped or (max_cost_usd is not None and spent >= max_cost_usd):
                 return
             try:
-                transcript = await executor.run(job, observer)
+                result = await executor.run(job, observer)
             except StopsRun as exc:
                 stopped.append(exc)
                 return  # the others finish the debates they are in, then stop too
             if sink is not None:
-                sink.append(transcript)
-            results[job.debate_id] = transcript
-            spent += transcript.usage.cost_usd
-            progress.advance(transcript)
+                sink.append(result)
+            results[job.debate_id] = result
+            if isinstance(result, Transcript):  # records without usage count as one unit
+                spent += result.usage.cost_usd
+                progress.advance(result)
+            else:
+                progress.advance(count=getattr(result, "units", 1))
 
     try:
         async with executor, asyncio.TaskGroup() as group:
@@ -164,7 +174,7 @@ async def run_jobs(
     return finished
 
 
-def _stopped(first: StopsRun, left: int, finished: list[Transcript]) -> RunStopped:
+def _stopped(first: StopsRun, left: int, finished: list[Any]) -> RunStopped:
     reason: Any = (getattr(first, "__notes__", None) or [describe_error(first)])[-1]
     return RunStopped(
         f"stopped: {reason}; no new debate was started ({left} not run, none of them "

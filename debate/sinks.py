@@ -6,9 +6,20 @@ only has to have these methods.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from debate.types import Transcript
+
+Record = TypeVar("Record", contravariant=True)
+
+
+class RecordSink(Protocol[Record]):
+    """Where ``run_jobs`` puts each finished job's result, and how it knows what is stored:
+    transcripts for debates, or another record (a sweep's cell, a chunk of MNIST games)."""
+
+    def ids(self) -> set[str]: ...
+
+    def append(self, record: Record) -> None: ...
 
 
 class TranscriptSink(Protocol):

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from debate.registry import register
-from debate.runner import Executor
 from evals.config import EvalConfig
-from evals.experiments import RunOptions, RunUI, fail
+from evals.experiments import RunOptions, RunUI, executor_for, fail
 
 
 class EvalExperiment:
@@ -87,17 +86,6 @@ def report_transcripts(run_dir: Path, ui: RunUI) -> None:
     if not results:
         ui.warn(f"{run_dir} holds no finished debate yet: the report is empty")
     ui.show(results_table(results, str(run_dir)))
-
-
-def executor_for(options: RunOptions) -> Executor | None:
-    """The executor ``--executor`` names (None: the experiment's in-process default)."""
-    if options.executor == "processes":
-        from debate.process_pool import ProcessPoolExecutor, worker_count
-
-        return ProcessPoolExecutor(
-            worker_count(options.workers or "auto"), data_root=options.data_root
-        )
-    return None
 
 
 @register("experiment", "eval", EvalConfig)

@@ -23,6 +23,7 @@ from debate.errors import ConfigError, DebateError, validation_message
 from debate.imports import import_plugins, importable
 from debate.progress import ProgressReporter
 from debate.registry import Spec, component, named_plugins, parse_spec
+from debate.runner import Executor
 from evals.config import read_config_data
 from evals.rundir import CONFIG
 
@@ -59,9 +60,12 @@ class RunOptions:
     max_cost_usd: float | None = None
     data_root: Path | None = None
     executor: str = "local"
-    """'local': in this process; 'processes': a pool of worker processes."""
+    """'local': in this process; 'processes': a pool of worker processes; 'ray': a Ray
+    cluster (``address``)."""
     workers: int | None = None
-    """Processes for ``executor = 'processes'`` (None: one per CPU)."""
+    """Processes or Ray workers (None: one per CPU; on Ray, one per GPU where it has any)."""
+    address: str | None = None
+    """Ray cluster to join ('auto', 'HOST:PORT'); None starts a local one."""
 
     def refuse(self, what: str, *flags: str) -> None:
         """One line if a flag this experiment type cannot honour was given."""
@@ -70,10 +74,36 @@ class RunOptions:
             "--max-cost": self.max_cost_usd is not None,
             "--retry-failed": self.retry_failed,
             "--executor": self.executor != "local",
+            "--address": self.address is not None,
         }
         used = [flag for flag in flags if given[flag]]
         if used:
             raise ConfigError(f"{', '.join(used)} do not apply to {what}")
+
+
+EXECUTORS = ("local", "processes", "ray")
+
+
+def executor_for(options: RunOptions) -> Executor | None:
+    """The executor ``--executor`` names (None: the experiment's in-process default)."""
+    if options.executor not in EXECUTORS:
+        raise ConfigError(
+            f"--executor must be one of {', '.join(EXECUTORS)}, not {options.executor!r}"
+        )
+    if options.address is not None and options.executor != "ray":
+        raise ConfigError("--address applies to --executor ray only")
+    if options.executor == "processes":
+        from debate.process_pool import ProcessPoolExecutor, worker_count
+
+        return ProcessPoolExecutor(
+            worker_count(options.workers or "auto"), data_root=options.data_root
+        )
+    if options.executor == "ray":
+        from debate.ray_executor import RayExecutor, import_ray
+
+        import_ray()  # one line now if Ray is not installed, before anything runs
+        return RayExecutor(options.workers, address=options.address, data_root=options.data_root)
+    return None
 
 
 class Experiment(Protocol):

@@ -124,7 +124,8 @@ class RejudgeExperiment:
         import asyncio
 
         from debate.runner import InProcessExecutor, run_jobs
-        from evals.eval_experiment import executor_for, report_transcripts
+        from evals.eval_experiment import report_transcripts
+        from evals.experiments import executor_for
         from evals.rundir import prepare_run_dir
         from transcripts.store import JsonlStore
 

@@ -91,6 +91,9 @@ class Backend(ABC):
     kind: str = "backend"
     supports_logprobs: bool = False
     """Whether responses can carry token logprobs in ``extra["logprobs"]`` when asked."""
+    limits_are_shared: bool = True
+    """Whether a role's limits bind all workers of a cluster together (a provider's) or
+    each worker's own copy (a local model: every replica has its own capacity)."""
 
     @abstractmethod
     async def generate(self, request: GenerateRequest) -> GenerateResponse:

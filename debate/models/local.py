@@ -125,6 +125,7 @@ class LocalBackend(Backend):
 
     kind = "local"
     supports_logprobs = True
+    limits_are_shared = False
 
     def __init__(self, settings: LocalModelSettings | None = None, **fields: Any) -> None:
         self.settings = settings or LocalModelSettings(**fields)

@@ -17,7 +17,6 @@ from types import TracebackType
 from typing import Any, Self
 
 import diskcache
-from asyncio_throttle.throttler import Throttler
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
@@ -32,6 +31,7 @@ from debate.models.base import (
     SamplingSettings,
 )
 from debate.models.costs import Price, default_price
+from debate.models.gates import CallGate, LocalGate
 from debate.types import AgentInfo, Usage
 
 log = logging.getLogger(__name__)
@@ -80,16 +80,6 @@ class ModelConfig(BaseModel):
         return self.price or default_price(self.model)
 
 
-def _throttler(requests_per_minute: float) -> Throttler:
-    """A sliding-window throttler with about a one-second window.
-
-    asyncio_throttle takes an integer count per period; a ~1 s window allows short bursts
-    while keeping fractional and very high rates exact (period = 60 * count / rpm).
-    """
-    count = max(1, round(requests_per_minute / 60))
-    return Throttler(rate_limit=count, period=60.0 * count / requests_per_minute)
-
-
 def cache_key(identity: dict[str, Any], request: GenerateRequest) -> str:
     """sha256 of canonical JSON of the backend identity and the whole request."""
     payload = {
@@ -107,17 +97,22 @@ class Model:
     Caching keys on the full request, seed included: repeated identical requests (e.g.
     several samples at temperature > 0 with ``seed=None``) return the same cached text,
     so callers wanting distinct samples must vary the seed.
+
+    ``gate`` is where attempts wait for a slot and a rate token; default: a local gate
+    with the config's limits (a cluster passes one shared by every worker).
     """
 
-    def __init__(self, backend: Backend, config: ModelConfig, name: str | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        config: ModelConfig,
+        name: str | None = None,
+        gate: CallGate | None = None,
+    ) -> None:
         self.backend = backend
         self.config = config
         self.name = name or f"{backend.kind}:{config.model}"
-        self._semaphore = asyncio.Semaphore(config.max_concurrency)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._throttler = (
-            _throttler(config.requests_per_minute) if config.requests_per_minute else None
-        )
+        self.gate = gate or LocalGate(config.max_concurrency, config.requests_per_minute)
         self._cache: diskcache.Cache | None = (
             diskcache.Cache(str(config.cache_dir)) if config.cache_dir is not None else None
         )
@@ -230,21 +225,9 @@ class Model:
 
     async def _attempt(self, request: GenerateRequest) -> GenerateResponse:
         # Slot and rate token per attempt, so backoff sleeps do not hold a slot.
-        async with self._slots():
-            if self._throttler is not None:
-                async with self._throttler:
-                    pass
-            async with asyncio.timeout(self.config.timeout_s):
+        async with self.gate.attempt():
+            async with asyncio.timeout(self.config.timeout_s):  # the call, not the wait
                 return await self.backend.generate(request)
-
-    def _slots(self) -> asyncio.Semaphore:
-        """The semaphore for the running loop; a new loop (a second asyncio.run) gets a fresh
-        one, since asyncio primitives bind to the first loop that waits on them."""
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:
-            self._loop = loop
-            self._semaphore = asyncio.Semaphore(self.config.max_concurrency)
-        return self._semaphore
 
     def _is_retryable(self, error: BaseException) -> bool:
         if not isinstance(error, Exception):  # cancellation, KeyboardInterrupt...
