@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from debate.registry import register
-from evals.experiments import RunOptions, RunUI
+from evals.experiments import RunOptions, RunUI, executor_for
 from evals.sweep.grid import SweepConfig
 
 
@@ -17,9 +17,15 @@ class SweepExperiment:
         from evals.sweep.report import headline_table
         from evals.sweep.runner import run_sweep
 
-        options.refuse("sweeps", "--dry-run", "--max-cost", "--retry-failed", "--executor")
+        options.refuse("sweeps", "--dry-run", "--max-cost", "--retry-failed")
         progress = ui.progress("cells", every=None)
-        outcome = run_sweep(config, run_dir, resume=options.resume, progress=progress)
+        outcome = run_sweep(
+            config,
+            run_dir,
+            resume=options.resume,
+            progress=progress,
+            executor=executor_for(options),
+        )
         ui.show(headline_table(outcome.rows, config.name))
         debates = outcome.ran * config.debates_per_cell
         ui.say(

@@ -15,16 +15,20 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from debate.progress import NullProgress, ProgressReporter
+from debate.progress import DebateObserver, NullProgress, ProgressReporter
 from debate.seeds import derive_seed
 from evals.rundir import TRANSCRIPTS, prepare_run_dir
 from evals.sweep.cells import SweepCell
 from evals.sweep.grid import SweepConfig
 from transcripts.store import JsonlRecords, append_lines
+
+if TYPE_CHECKING:
+    from debate.components import Components
+    from debate.runner import Executor
 
 CELLS = "cells.jsonl"
 POOL_AFTER_SECONDS = 2.0
@@ -109,6 +113,50 @@ def _simulate_chunk(jobs: list[tuple[SweepCell, int, int]]) -> list[CellRecord]:
     return out
 
 
+class SweepCellJob(BaseModel):
+    """One cell to simulate, as data: what an executor (a process pool, a Ray cluster)
+    sends to a worker; its result is the cell's record, stored by the driver alone."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cell: SweepCell
+    n: int
+    seed: int
+
+    @property
+    def debate_id(self) -> str:
+        return cell_key(self.cell)
+
+    async def run(
+        self, components: Components | None = None, observer: DebateObserver | None = None
+    ) -> CellRecord:
+        return _simulate_chunk([(self.cell, self.n, self.seed)])[0]
+
+
+class CellSink:
+    """``cells.jsonl`` as a ``run_jobs`` sink: a cell is stored once its record returns."""
+
+    def __init__(self, path: Path, on_store: Callable[[list[CellRecord]], None]) -> None:
+        self.path = path
+        self._on_store = on_store
+
+    def ids(self) -> set[str]:
+        return {cell_key(r.cell) for r in load_records(self.path)[0]}
+
+    def append(self, record: CellRecord) -> None:
+        self._on_store([record])
+
+
+def _run_on(executor: Executor, jobs: list[tuple[SweepCell, int, int]], sink: CellSink) -> None:
+    """Simulate the cells on ``executor`` through the one runner (``run_jobs``)."""
+    import asyncio
+
+    from debate.runner import run_jobs
+
+    cell_jobs = [SweepCellJob(cell=cell, n=n, seed=seed) for cell, n, seed in jobs]
+    asyncio.run(run_jobs(cell_jobs, sink, executor))
+
+
 @dataclass
 class SweepOutcome:
     run_dir: Path
@@ -155,10 +203,12 @@ def run_sweep(
     progress: ProgressReporter | None = None,
     report: bool = True,
     pool_after: float = POOL_AFTER_SECONDS,
+    executor: Executor | None = None,
 ) -> SweepOutcome:
     """Simulate every cell of ``config`` not yet in ``run_dir``, then write results.
 
-    The first chunk of cells always runs in this process and times the rest: if they would
+    With an ``executor`` (``--executor processes|ray``) every cell is a job on it. Without,
+    the first chunk of cells always runs in this process and times the rest: if they would
     take more than ``pool_after`` seconds, ``config.workers`` processes take them over (0
     forces the pool for whatever the first chunk leaves).
     """
@@ -188,6 +238,9 @@ def run_sweep(
     # Chunks run here until the time the rest would take justifies starting worker processes
     # (a spawned worker costs ~0.5 s; a whole default grid simulates in about a second).
     inline = 0
+    if executor is not None:
+        _run_on(executor, jobs, CellSink(path, store))
+        inline = len(chunks)
     while inline < len(chunks):
         elapsed = time.perf_counter() - start
         if config.workers > 1 and inline and elapsed / inline * (len(chunks) - inline) > pool_after:
