@@ -64,12 +64,23 @@ class RayWorker:
     async def hello(self) -> tuple[str, int]:
         return self.holder, os.getpid()
 
-    async def run_batch(self, wires: list[Wire]) -> AsyncIterator[tuple[int, Outcome]]:
-        async def one(index: int, wire: Wire) -> tuple[int, Outcome]:
-            return index, await run_wire(wire, self.components)
+    async def run_batch(self, wires: list[Wire]) -> AsyncIterator[list[tuple[int, Outcome]]]:
+        """Yield the outcomes as they finish, together those done since the last yield:
+        one object a yield, so cheap debates do not pay a round trip each."""
+        done: asyncio.Queue[tuple[int, Outcome]] = asyncio.Queue()
 
-        for finished in asyncio.as_completed([one(i, w) for i, w in enumerate(wires)]):
-            yield await finished
+        async def one(index: int, wire: Wire) -> None:
+            done.put_nowait((index, await run_wire(wire, self.components)))
+
+        tasks = [asyncio.ensure_future(one(i, w)) for i, w in enumerate(wires)]
+        left = len(tasks)
+        while left:
+            ready = [await done.get()]
+            await asyncio.sleep(0)  # let outcomes finishing now join this yield
+            while not done.empty():
+                ready.append(done.get_nowait())
+            left -= len(ready)
+            yield ready
 
     async def close(self) -> None:
         await self.components.aclose()
@@ -204,14 +215,17 @@ class RayExecutor:
             asyncio.get_running_loop().call_soon(self._send)
 
     def _send(self) -> None:
+        """Share what is waiting among the workers with room, evenly (a costly job, such as
+        a chunk of games, should not queue behind another while a worker idles)."""
         self._sending = False
-        for worker in sorted(self._pool, key=lambda w: w.running):
-            free = self.per_worker - worker.running
+        open_ = [w for w in self._pool if w.alive and w.running < self.per_worker]
+        open_.sort(key=lambda w: w.running)
+        for place, worker in enumerate(open_):
             if not self._waiting:
                 return
-            if free <= 0 or not worker.alive:
-                continue
-            batch, self._waiting = self._waiting[:free], self._waiting[free:]
+            share = -(-len(self._waiting) // (len(open_) - place))
+            take = min(self.per_worker - worker.running, share)
+            batch, self._waiting = self._waiting[:take], self._waiting[take:]
             worker.running += len(batch)
             stream = asyncio.ensure_future(self._stream(worker, batch))
             worker.streams.add(stream)
@@ -221,11 +235,11 @@ class RayExecutor:
         left = dict(enumerate(batch))
         try:
             async for ref in worker.handle.run_batch.remote([w.wire for w in batch]):
-                index, outcome = await ref
-                waiting = left.pop(index)
-                worker.running -= 1
-                if not waiting.done.done():
-                    waiting.done.set_result(outcome)
+                for index, outcome in await ref:
+                    waiting = left.pop(index)
+                    worker.running -= 1
+                    if not waiting.done.done():
+                        waiting.done.set_result(outcome)
                 self._schedule()
         except self._ray.exceptions.RayActorError as error:
             await self._lost(worker, list(left.values()), error)

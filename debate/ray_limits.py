@@ -35,7 +35,11 @@ class GateKeeper:
         self.granted = 0
 
     async def acquire(
-        self, key: str, max_concurrency: int, requests_per_minute: float | None, holder: str
+        self,
+        key: str,
+        max_concurrency: int | None,
+        requests_per_minute: float | None,
+        holder: str,
     ) -> None:
         gate = self._gates.get(key)
         if gate is None:

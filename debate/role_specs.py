@@ -14,6 +14,7 @@ from pydantic import Field
 from debate.domains.evidence import EvidenceDebater
 from debate.models import Model, ModelConfig
 from debate.models.backend_specs import dry_backend
+from debate.models.gates import limited
 from debate.registry import BackendField, Spec, register
 from debate.roles import Debater
 
@@ -60,7 +61,8 @@ def build_model(spec: ModelRoleSpec, components: Components) -> Model:
     closed with the components."""
     backend = components.make("backend", spec.backend)
     gate = None
-    if backend.limits_are_shared:  # one gate for all workers' copies of this role
+    limits = limited(spec.model.max_concurrency, spec.model.requests_per_minute)
+    if limits and backend.limits_are_shared:  # one gate for all workers' copies of the role
         role = f"{type(spec).__qualname__}|{spec.model_dump_json()}|{components.context.key()}"
         gate = components.gate(role, spec.model)
     model = Model(backend, spec.model, name=spec.name, gate=gate)

@@ -20,6 +20,7 @@ import contextlib
 import json
 import random
 import socket
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -221,15 +222,16 @@ def default_reply(request: GenerateRequest) -> GenerateResponse:
 async def serve(server: FakeAPIServer, log_path: str | None, ready: str) -> None:
     """Run until cancelled; print ``ready`` (with the URL) once listening.
 
-    With ``log_path``, append one JSON line (api, model, seed, fault) per request, flushed at
-    once, so a test can see which calls a killed client made.
+    With ``log_path``, append one JSON line (api, model, seed, fault, arrival time ``t`` in
+    seconds since the epoch) per request, flushed at once, so a test can see which calls a
+    killed client made and a benchmark the rate they arrived at.
     """
     with contextlib.ExitStack() as stack:
         if log_path:
             log = stack.enter_context(open(log_path, "a", buffering=1))
 
             def record(served: ServedRequest) -> None:
-                entry = {"api": served.api, "model": served.request.model}
+                entry = {"api": served.api, "model": served.request.model, "t": time.time()}
                 log.write(json.dumps({**entry, "seed": served.request.seed, "fault": served.fault}))
                 log.write("\n")
 

@@ -33,38 +33,49 @@ def throttler(requests_per_minute: float) -> Throttler:
     return Throttler(rate_limit=count, period=60.0 * count / requests_per_minute)
 
 
+def limited(max_concurrency: int | None, requests_per_minute: float | None) -> bool:
+    return max_concurrency is not None or bool(requests_per_minute)
+
+
 class LocalGate:
     """``max_concurrency`` attempts at once and at most ``requests_per_minute`` started,
-    for the callers in this process."""
+    for the callers in this process (None: no such limit)."""
 
-    def __init__(self, max_concurrency: int, requests_per_minute: float | None = None) -> None:
+    def __init__(
+        self, max_concurrency: int | None, requests_per_minute: float | None = None
+    ) -> None:
         self.max_concurrency = max_concurrency
-        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._semaphore: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._throttler = throttler(requests_per_minute) if requests_per_minute else None
 
-    def _slots(self) -> asyncio.Semaphore:
+    def _slots(self) -> asyncio.Semaphore | None:
         """The semaphore for the running loop; a new loop (a second asyncio.run) gets a fresh
         one, since asyncio primitives bind to the first loop that waits on them."""
+        if self.max_concurrency is None:
+            return None
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:
+        if self._loop is not loop or self._semaphore is None:
             self._loop = loop
             self._semaphore = asyncio.Semaphore(self.max_concurrency)
         return self._semaphore
 
     async def acquire(self) -> None:
         """Take a slot, then a rate token (the split form, for a gate held for others)."""
-        await self._slots().acquire()
+        slots = self._slots()
+        if slots is not None:
+            await slots.acquire()
         if self._throttler is not None:
             try:
                 async with self._throttler:
                     pass
             except BaseException:
-                self._semaphore.release()
+                self.release()
                 raise
 
     def release(self) -> None:
-        self._semaphore.release()
+        if self._semaphore is not None and self.max_concurrency is not None:
+            self._semaphore.release()
 
     @asynccontextmanager
     async def attempt(self) -> AsyncIterator[None]:

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import diskcache
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from debate.models.api_errors import one_line, redact
@@ -49,8 +49,11 @@ class ModelConfig(BaseModel):
     sampling: SamplingSettings = Field(
         default_factory=SamplingSettings, description="default sampling for every call"
     )
-    max_concurrency: int = Field(
-        default=8, ge=1, description="most calls in flight at once (asyncio.Semaphore)"
+    max_concurrency: int | None = Field(
+        default=8,
+        ge=1,
+        description='most calls in flight at once; None (in TOML "unlimited") means no limit '
+        "(on a cluster, no round trip to the shared gate either)",
     )
     requests_per_minute: float | None = Field(
         default=None, gt=0, description="request rate limit per minute; None means unlimited"
@@ -74,6 +77,11 @@ class ModelConfig(BaseModel):
         default=None,
         description="USD per million tokens; None looks the model id up in DEFAULT_PRICES",
     )
+
+    @field_validator("max_concurrency", mode="before")
+    @classmethod
+    def _unlimited(cls, value: Any) -> Any:
+        return None if value == "unlimited" else value
 
     def resolved_price(self) -> Price | None:
         """The price calls are charged at: this config's, else the default table's."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from debate.registry import register
-from evals.experiments import RunOptions, RunUI
+from evals.experiments import RunOptions, RunUI, executor_for
 from evals.mnist.config import MnistDebateConfig
 
 
@@ -23,9 +23,14 @@ class MnistExperiment:
         from evals.mnist.table import results_table
 
         what = "the MNIST preset"
-        options.refuse(what, "--dry-run", "--max-cost", "--retry-failed", "--executor")
+        options.refuse(what, "--dry-run", "--max-cost", "--retry-failed")
         outcome = run_mnist(
-            config, run_dir, resume=options.resume, data_root=options.data_root, log=_log
+            config,
+            run_dir,
+            resume=options.resume,
+            data_root=options.data_root,
+            log=_log,
+            executor=executor_for(options),  # None: the games are played in this process
         )
         ui.show(results_table(outcome.rows, config))
         total = outcome.timing.get("total_seconds", 0.0)
