@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 TORCH ?= torch==2.13.0
 RUN_DIR ?= runs/smoke-$(shell date +%Y%m%d-%H%M%S)
 
-.PHONY: setup demo test test-slow lint clean bench-api bench-sweep bench-local bench-mnist \
+.PHONY: setup demo test test-slow lint clean bench-api bench-sweep bench-local bench-mnist bench-ray \
 	mnist mysteries
 
 $(STAMP): pyproject.toml
@@ -42,6 +42,9 @@ bench-sweep: setup
 bench-local: setup
 	$(BIN)/debate prepare-model
 	$(BIN)/python benchmarks/local_batching.py
+
+bench-ray: setup
+	$(BIN)/python benchmarks/ray_bench.py
 
 bench-mnist: setup
 	$(BIN)/python benchmarks/mnist_bench.py

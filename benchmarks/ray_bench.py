@@ -132,7 +132,7 @@ def rate_limit(latency: float, rpm: float, seconds: float) -> None:
         log = Path(tmp) / "requests.jsonl"
         proc, url = start_server(latency, log)
         try:
-            n = int(rpm / 60 * seconds / (CALLS_PER_DEBATE - 1)) + 1
+            n = int(rpm / 60 * seconds / (2 * (CALLS_PER_DEBATE - 1))) + 1  # 2 answer orders
             limits = f'requests_per_minute = {rpm:g}, max_concurrency = "unlimited"'
             jobs = jobs_of(api_config(url, n, limits))
             wall, failed = timed(jobs, RayExecutor(2, per_worker=256))

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from debate.models import ModelConfig
 
 
+GRANT_SLACK_S = 1.0
+"""Rate tokens are granted as if each minute were this much longer: a grant takes time to
+reach the provider (an actor message, then the worker's own scheduling), and those delays
+vary, so arrivals bunch; the slack keeps any 60 s of arrivals within the limit when the
+delays differ by up to this long, at 1/61 of the rate."""
+
 _BACKGROUND: set[asyncio.Future[None]] = set()
 """Releases still waiting for a grant their caller stopped waiting for."""
 
@@ -43,7 +49,8 @@ class GateKeeper:
     ) -> None:
         gate = self._gates.get(key)
         if gate is None:
-            gate = self._gates[key] = LocalGate(max_concurrency, requests_per_minute)
+            rate = requests_per_minute and requests_per_minute * 60 / (60 + GRANT_SLACK_S)
+            gate = self._gates[key] = LocalGate(max_concurrency, rate)
         await gate.acquire()
         self.granted += 1
         if holder in self._gone:  # granted after its worker died: hand the slot back

@@ -262,3 +262,23 @@ def test_the_experiment_passes_executor_on_to_the_games(
     MnistExperiment().run(config(), run_dir, options, screen)
     assert "played 0 games (116 already stored)" in screen.said[-1]
     assert "playing 0 games in 0 jobs on ProcessPoolExecutor" in capsys.readouterr().err
+
+
+def test_ray_workers_play_the_same_games(
+    here: MnistOutcome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ray = pytest.importorskip("ray")
+    from debate.ray_executor import RayExecutor
+
+    monkeypatch.setattr(game_jobs, "CHUNK_GAMES", 20)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # before ray.init: the workers inherit it
+    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False)
+    try:
+        run_dir = tmp_path / "ray"
+        executor = RayExecutor(2, data_root=MNIST.parent)
+        outcome = run_mnist(config(), run_dir, data_root=MNIST.parent, log=quiet, executor=executor)
+    finally:
+        ray.shutdown()
+    assert games(run_dir) == games(here.run_dir)
+    assert table(outcome.rows) == table(here.rows)
+    assert outcome.timing["search_6px"]["executor"] == "RayExecutor"

@@ -351,3 +351,21 @@ def test_local_models_keep_their_limits_per_worker() -> None:
     )
     components.build("debater", spec)
     assert len(gates.keys) == 1
+
+
+def test_executor_flags_that_do_not_fit_get_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.cli_helpers import one_line_error
+
+    line = one_line_error(capsys, "eval", "--preset", "smoke", "--address", "auto")
+    assert line == "error: --address applies to --executor ray only"
+    line = one_line_error(capsys, "eval", "--preset", "smoke", "--executor", "dask")
+    assert line == "error: --executor must be one of local, processes, ray, not 'dask'"
+
+
+def test_a_missing_ray_is_one_line_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from debate.errors import ConfigError
+    from evals.experiments import RunOptions, executor_for
+
+    monkeypatch.setitem(__import__("sys").modules, "ray", None)  # as if not installed
+    with pytest.raises(ConfigError, match=r"pip install 'debate-lab\[ray\]'"):
+        executor_for(RunOptions(executor="ray"))
