@@ -142,6 +142,7 @@ class RayExecutor:
         self._waiting: list[_Waiting] = []
         self._plugins: list[str] = []
         self._sending = False
+        self._cpus_per_worker = 1.0
 
     async def __aenter__(self) -> Self:
         ray = self._ray = import_ray()
@@ -163,6 +164,8 @@ class RayExecutor:
             self.workers = int(gpus) or max(1, int(resources.get("CPU", 1)))
         if self.gpus_per_worker is None:
             self.gpus_per_worker = 1.0 if gpus >= self.workers else 0.0
+        # More workers than CPUs share them, instead of waiting forever to be placed.
+        self._cpus_per_worker = min(1.0, float(resources.get("CPU", 1)) / self.workers)
         self.capacity = self.workers * self.per_worker
         self._plugins = registering_modules()  # once a run, not once a job
         self._keeper = ray.remote(GateKeeper).options(num_cpus=0, max_concurrency=100_000).remote()
@@ -173,7 +176,9 @@ class RayExecutor:
     def _new_worker(self) -> _Worker:
         holder = uuid.uuid4().hex
         actor = self._ray.remote(RayWorker).options(
-            num_cpus=1, num_gpus=self.gpus_per_worker, max_concurrency=self.per_worker + 8
+            num_cpus=self._cpus_per_worker,
+            num_gpus=self.gpus_per_worker,
+            max_concurrency=self.per_worker + 8,
         )
         handle = actor.remote(self._data_root, self._keeper, holder, list(sys.path))
         return _Worker(handle, holder)
