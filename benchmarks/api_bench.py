@@ -73,15 +73,25 @@ class Timed(Backend):
         await self.inner.aclose()
 
 
-def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "debate.models.fake_server", "--latency", str(latency)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def start_server(latency: float, log: Path | None = None) -> tuple[subprocess.Popen[str], str]:
+    """The fake server in its own process (``--log``: one JSON line a request, with its
+    arrival time); returns the process and its OpenAI base URL."""
+    command = [sys.executable, "-m", "debate.models.fake_server", "--latency", str(latency)]
+    if log is not None:
+        command += ["--log", str(log)]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     return proc, proc.stdout.readline().split()[-1] + "/v1"
+
+
+def busiest(times: list[float], window: float) -> int:
+    """The most of the sorted ``times`` inside any ``window`` seconds."""
+    most, j = 0, 0
+    for i, start in enumerate(times):
+        while j < len(times) and times[j] < start + window:
+            j += 1
+        most = max(most, j - i)
+    return most
 
 
 def jobs(n: int, debater: Model, judge: Model) -> list[LiveJob]:
@@ -155,15 +165,7 @@ def rate_limit(url: str, rpm: float, seconds: float, concurrency: int) -> None:
     asyncio.run(go())
     times = sorted(timed.times)
 
-    def busiest(window: float) -> int:
-        most, j = 0, 0
-        for i, start in enumerate(times):
-            while j < len(times) and times[j] < start + window:
-                j += 1
-            most = max(most, j - i)
-        return most
-
-    minute = busiest(60.0)
+    minute = busiest(times, 60.0)
     start = times[0]
     full = int(times[-1] - start)  # whole seconds fully inside the run
     steady = sum(1 for t in times if t < start + full) / full * 60
@@ -171,7 +173,7 @@ def rate_limit(url: str, rpm: float, seconds: float, concurrency: int) -> None:
         f"rate limit {rpm:.0f}/min, {calls} calls at concurrency {concurrency}, saturated: "
         f"busiest 60 s window {minute} requests = {minute / rpm:.3f} of the limit; mean over "
         f"the first {full} s {steady:.0f}/min = {steady / rpm:.3f} of the limit; busiest 1 s "
-        f"window {busiest(1.0)} (limit / 60 = {rpm / 60:.0f})"
+        f"window {busiest(times, 1.0)} (limit / 60 = {rpm / 60:.0f})"
     )
 
 

@@ -23,8 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -32,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import ray
+from api_bench import busiest, start_server  # benchmarks/ is this script's path
 
 from debate.ray_executor import RayExecutor
 from debate.runner import Executor, InProcessExecutor, run_jobs
@@ -44,15 +43,6 @@ from evals.presets import load_preset
 ROOT = Path(__file__).resolve().parents[1]
 KEY_ENV = "DEBATE_LAB_BENCH_KEY"
 CALLS_PER_DEBATE = 7  # 3 rounds x 2 debaters + 1 verdict
-
-
-def start_server(latency: float, log: Path | None = None) -> tuple[subprocess.Popen[str], str]:
-    command = [sys.executable, "-m", "debate.models.fake_server", "--latency", str(latency)]
-    if log is not None:
-        command += ["--log", str(log)]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    return proc, proc.stdout.readline().split()[-1] + "/v1"
 
 
 def api_config(
@@ -145,21 +135,13 @@ def rate_limit(latency: float, rpm: float, seconds: float) -> None:
             if entry["model"] == "bench-debater"
         )
 
-    def busiest(window: float) -> int:
-        most, j = 0, 0
-        for i, start in enumerate(times):
-            while j < len(times) and times[j] < start + window:
-                j += 1
-            most = max(most, j - i)
-        return most
-
-    minute = busiest(60.0)
+    minute = busiest(times, 60.0)
     span = times[-1] - times[0]
     print(
         f"2. rate limit {rpm:g}/min on the debater, 2 Ray workers, {len(times)} debater calls "
         f"over {span:.1f} s ({wall:.1f} s wall, {failed} failed): busiest 60 s window {minute} "
         f"requests = {minute / rpm:.3f} of the limit; mean {len(times) / span * 60:.0f}/min; "
-        f"busiest 1 s window {busiest(1.0)} (limit / 60 = {rpm / 60:g})"
+        f"busiest 1 s window {busiest(times, 1.0)} (limit / 60 = {rpm / 60:g})"
     )
 
 
