@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from debate.models import Message, Model
+from debate.models.base import message_dicts
 from debate.prompts import PromptSet, count_fields, fill
 from debate.seeds import derive_seed
 from debate.text import answers_text, transcript_text
@@ -58,7 +59,7 @@ class ModelDebater:
             text=response.text.strip(),
             usage=response.usage,
             request={
-                "messages": [m.model_dump() for m in messages],
+                "messages": message_dicts(messages),
                 "seed": seed,
                 "cached": response.cached,
             },

@@ -6,8 +6,7 @@ why in one line, whatever the exception carried.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
+from types import TracebackType
 
 
 def describe_error(exc: BaseException) -> str:
@@ -25,12 +24,28 @@ class RoleFailed(Exception):
         self.cause = cause
 
 
-@contextlib.asynccontextmanager
-async def role(name: str) -> AsyncIterator[None]:
+class RoleGuard:
+    """``async with role(name):`` (a class, not an async generator: it is entered on every
+    turn of every debate, and an async generator costs a hook call and a weakref each)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if isinstance(exc, Exception) and not isinstance(exc, RoleFailed):
+            raise RoleFailed(self.name, exc) from exc
+
+
+def role(name: str) -> RoleGuard:
     """Whatever the block raises is re-raised as ``RoleFailed`` naming ``name``."""
-    try:
-        yield
-    except RoleFailed:
-        raise
-    except Exception as exc:
-        raise RoleFailed(name, exc) from exc
+    return RoleGuard(name)

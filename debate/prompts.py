@@ -19,6 +19,7 @@ file that overrides a template but not its variant uses its own template for bot
 
 from __future__ import annotations
 
+import functools
 import string
 import tomllib
 from collections.abc import Mapping
@@ -155,22 +156,35 @@ JUDGE_TURN = {
 _FORMATTER = string.Formatter()
 SENTENCE_ENDS = (".", "!", "?")
 
+Piece = tuple[str, str | None, str | None, str | None]
+"""A template as ``string.Formatter.parse`` reads it: literal, field name, spec, conversion."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(template: str) -> tuple[Piece, ...]:
+    """Each template is parsed once: a run fills the same few thousands of times."""
+    return tuple(_FORMATTER.parse(template))
+
 
 def fill(template: str, fields: Mapping[str, Any]) -> str:
     """``template.format(**fields)``, but one full stop where a value ending a sentence meets
     the template's "." (answers often end in one; "{answer}." would give "cook..")."""
     out: list[str] = []
     previous = ""
-    for literal, name, spec, conversion in _FORMATTER.parse(template):
+    for literal, name, spec, conversion in _parsed(template):
         if literal.startswith(".") and previous.endswith(SENTENCE_ENDS):
             literal = literal[1:]
         out.append(literal)
         previous = ""
         if name is None:
             continue
-        value, _ = _FORMATTER.get_field(name, (), fields)
-        value = _FORMATTER.convert_field(value, conversion)
-        previous = _FORMATTER.format_field(value, _FORMATTER.vformat(spec or "", (), fields))
+        if name in fields and not spec and not conversion:  # the usual plain {field}
+            value = fields[name]
+            previous = value if isinstance(value, str) else format(value)
+        else:
+            value, _ = _FORMATTER.get_field(name, (), fields)
+            value = _FORMATTER.convert_field(value, conversion)
+            previous = _FORMATTER.format_field(value, _FORMATTER.vformat(spec or "", (), fields))
         out.append(previous)
     return "".join(out)
 

@@ -11,6 +11,7 @@ disguised ones are removed too. Human judges see marks drawn by ``transcripts.re
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -53,9 +54,16 @@ def normalise(text: str) -> str:
     return " ".join(folded.split()).strip(" .,;:!?\"'")
 
 
+@functools.lru_cache(maxsize=64)
+def normalised_passage(passage: str) -> str:
+    """``normalise(passage)``, once per passage: every quote of a debate is checked against
+    the same one (a str hashes once, so a repeat lookup costs no pass over it)."""
+    return normalise(passage)
+
+
 def match_score(quote: str, passage: str) -> float:
     """100 if the normalised quote occurs in the passage, else the best partial match."""
-    q, p = normalise(quote), normalise(passage)
+    q, p = normalise(quote), normalised_passage(passage)
     if q and q in p:
         return 100.0
     from rapidfuzz import fuzz  # lazy: only hidden-passage debates need it
@@ -83,6 +91,8 @@ def strip_stray_tags(text: str) -> str:
     """``text`` without quote tags, also disguised ones: they are looked for in its NFKC form
     (fullwidth or small ``＜``, ``＞``, ``＿``) with format characters (zero-width, bidi) left
     out, and removed from the original text."""
+    if text.isascii():  # NFKC leaves ASCII as it is, and it has no format characters
+        return _STRAY.sub("", text) if "<" in text else text
     folded: list[str] = []
     owner: list[int] = []  # the index in ``text`` each folded character came from
     for i, ch in enumerate(text):

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
+from debate.collector import batch_collection
 from debate.components import Components
 from debate.errors import DebateError, StopsRun
 from debate.failures import describe_error
@@ -157,9 +158,10 @@ async def run_jobs(
                 progress.advance(count=getattr(result, "units", 1))
 
     try:
-        async with executor, asyncio.TaskGroup() as group:
-            for _ in range(min(executor.capacity, len(pending))):
-                group.create_task(worker())
+        with batch_collection():
+            async with executor, asyncio.TaskGroup() as group:
+                for _ in range(min(executor.capacity, len(pending))):
+                    group.create_task(worker())
     except ExceptionGroup as errors:  # a bug, not a failed debate: raise it as itself
         raise errors.exceptions[0] from None
     finally:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from debate.memo import IdentityMemo
 from debate.quotes import mark_quotes
 from debate.types import Turn, letter
+
+_TURN_TEXT = IdentityMemo(size=16384)
+"""Each turn's line, made once: a prompt shows the whole transcript every turn, so marking
+every turn's quotes again each time would cost quadratic in turns."""
 
 
 def seat_label(speaker: str, position: int | None) -> str:
@@ -43,9 +48,18 @@ def verdict_line(n_answers: int) -> str:
     return "Probabilities: " + ", ".join(pairs)
 
 
+def turn_text(turn: Turn) -> str:
+    """One turn as a prompt shows it: who spoke in which round, quotes marked."""
+    return _TURN_TEXT.get(
+        turn,
+        "line",
+        lambda: (
+            f"{speaker_label(turn)}, round {turn.round + 1}: {mark_quotes(turn.text, turn.quotes)}"
+        ),
+    )
+
+
 def transcript_text(turns: Sequence[Turn]) -> str:
     if not turns:
         return "(no speeches yet)"
-    return "\n\n".join(
-        f"{speaker_label(t)}, round {t.round + 1}: {mark_quotes(t.text, t.quotes)}" for t in turns
-    )
+    return "\n\n".join(turn_text(t) for t in turns)

@@ -7,6 +7,7 @@ a backend's only other duty is to say whether an error is worth retrying.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +22,11 @@ class Message(BaseModel):
 
     role: Literal["system", "user", "assistant"]
     content: str
+
+
+def message_dicts(messages: Sequence[Message]) -> list[dict[str, str]]:
+    """``[m.model_dump() for m in messages]``, without the serializer's cost on every call."""
+    return [{"role": m.role, "content": m.content} for m in messages]
 
 
 class SamplingSettings(BaseModel):

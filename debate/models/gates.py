@@ -9,8 +9,8 @@ holds across all workers together, not once per worker.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
 from typing import Protocol
 
 from asyncio_throttle.throttler import Throttler
@@ -77,10 +77,26 @@ class LocalGate:
         if self._semaphore is not None and self.max_concurrency is not None:
             self._semaphore.release()
 
-    @asynccontextmanager
-    async def attempt(self) -> AsyncIterator[None]:
-        await self.acquire()
-        try:
-            yield
-        finally:
-            self.release()
+    def attempt(self) -> _Held:
+        return _Held(self)
+
+
+class _Held:
+    """One attempt's hold on a ``LocalGate`` (a class, not an async generator: it is entered
+    on every attempt of every call)."""
+
+    __slots__ = ("gate",)
+
+    def __init__(self, gate: LocalGate) -> None:
+        self.gate = gate
+
+    async def __aenter__(self) -> None:
+        await self.gate.acquire()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.gate.release()

@@ -7,8 +7,6 @@ so a run's behaviour under load does not depend on which SDK answered.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import random
 from collections.abc import Sequence
@@ -16,7 +14,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-import diskcache
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
@@ -32,12 +29,12 @@ from debate.models.base import (
 )
 from debate.models.costs import Price, default_price
 from debate.models.gates import CallGate, LocalGate
+from debate.models.response_cache import CACHE_KEY_VERSION, ResponseCache, cache_key
 from debate.types import AgentInfo, Usage
 
 log = logging.getLogger(__name__)
 
-CACHE_KEY_VERSION = 1
-"""Bump when the cache key or stored value changes meaning, so old entries stop matching."""
+__all__ = ["CACHE_KEY_VERSION", "Model", "ModelConfig", "cache_key"]
 
 
 class ModelConfig(BaseModel):
@@ -88,17 +85,6 @@ class ModelConfig(BaseModel):
         return self.price or default_price(self.model)
 
 
-def cache_key(identity: dict[str, Any], request: GenerateRequest) -> str:
-    """sha256 of canonical JSON of the backend identity and the whole request."""
-    payload = {
-        "v": CACHE_KEY_VERSION,
-        "backend": identity,
-        "request": request.model_dump(mode="json"),
-    }
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 class Model:
     """A backend plus the call policies of a ``ModelConfig``.
 
@@ -121,16 +107,30 @@ class Model:
         self.config = config
         self.name = name or f"{backend.kind}:{config.model}"
         self.gate = gate or LocalGate(config.max_concurrency, config.requests_per_minute)
-        self._cache: diskcache.Cache | None = (
-            diskcache.Cache(str(config.cache_dir)) if config.cache_dir is not None else None
-        )
-        self._usage = Usage()
+        self._cache = ResponseCache(config.cache_dir) if config.cache_dir is not None else None
+        self._totals = [0, 0, 0, 0]  # input, output tokens, calls, cached calls: plain ints
+        self._cost = 0.0  # on the hot path, instead of a validated Usage per call
         self._price = config.resolved_price()
 
     @property
     def usage(self) -> Usage:
         """Running total over every call made through this instance."""
-        return self._usage
+        inputs, outputs, calls, cached = self._totals
+        return Usage(
+            input_tokens=inputs,
+            output_tokens=outputs,
+            calls=calls,
+            cached_calls=cached,
+            cost_usd=self._cost,
+        )
+
+    def _count(self, usage: Usage) -> None:
+        totals = self._totals
+        totals[0] += usage.input_tokens
+        totals[1] += usage.output_tokens
+        totals[2] += usage.calls
+        totals[3] += usage.cached_calls
+        self._cost += usage.cost_usd
 
     def describe(self) -> AgentInfo:
         """Enough to record in a transcript and rebuild this model later."""
@@ -158,39 +158,46 @@ class Model:
 
     async def generate_request(self, request: GenerateRequest) -> GenerateResponse:
         """Serve ``request`` from the cache, else from the backend under all policies."""
-        key = cache_key(self.backend.identity(), request) if self._cache is not None else None
-        if key is not None:
-            hit = self._cache_get(key)
+        cache = self._cache
+        key = cache_key(self.backend.identity(), request) if cache is not None else None
+        if cache is not None and key is not None:
+            hit = await cache.get(key)
             if hit is not None:
-                self._usage += hit.usage
-                return hit
+                # Tokens as recorded, but nothing was paid or sent this time.
+                usage = Usage(
+                    input_tokens=hit.usage.input_tokens,
+                    output_tokens=hit.usage.output_tokens,
+                    cached_calls=1,
+                )
+                self._count(usage)
+                return _with_usage(hit, usage, cached=True)
 
         # Setup (SDK import, client) is not part of any attempt: see Backend.prepare.
         await self.backend.prepare()
-        raw = await self._call_with_retries(request)
+        try:  # the first attempt outside tenacity: a call that succeeds costs it nothing
+            raw = await self._attempt(request)
+        except Exception as first:
+            if not self._is_retryable(first):
+                raise
+            raw = await self._retry(request, first)
         # One logical call, however many attempts it took or what the backend reported;
         # priced here unless the backend reported its own cost.
-        cost = raw.usage.cost_usd or (self._price.usage_cost(raw.usage) if self._price else 0.0)
-        usage = raw.usage.model_copy(update={"calls": 1, "cached_calls": 0, "cost_usd": cost})
-        response = raw.model_copy(update={"usage": usage, "cached": False})
-        if key is not None and self._cache is not None:
-            # Sync on purpose: local sqlite is fast, and diskcache connections are
-            # per-thread, so worker threads would leak connections aclose() cannot close.
-            self._cache.set(key, response.model_dump_json())
-        self._usage += usage
+        reported = raw.usage
+        cost = reported.cost_usd or (self._price.usage_cost(reported) if self._price else 0.0)
+        usage = Usage(
+            input_tokens=reported.input_tokens,
+            output_tokens=reported.output_tokens,
+            calls=1,
+            cost_usd=cost,
+        )
+        response = _with_usage(raw, usage, cached=False)
+        if cache is not None and key is not None:
+            cache.put(key, response)
+        self._count(usage)
         return response
 
-    def _cache_get(self, key: str) -> GenerateResponse | None:
-        assert self._cache is not None
-        stored = self._cache.get(key)
-        if stored is None:
-            return None
-        response = GenerateResponse.model_validate_json(stored)
-        # Tokens as recorded, but nothing was paid or sent this time.
-        usage = response.usage.model_copy(update={"calls": 0, "cached_calls": 1, "cost_usd": 0.0})
-        return response.model_copy(update={"usage": usage, "cached": True})
-
-    async def _call_with_retries(self, request: GenerateRequest) -> GenerateResponse:
+    async def _retry(self, request: GenerateRequest, first: Exception) -> GenerateResponse:
+        """Tenacity's policy from the first failure on: it sees ``first`` as attempt 1."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.config.max_retries + 1),
             wait=self._wait,
@@ -199,10 +206,14 @@ class Model:
             reraise=True,
         )
         attempts = 0
+        pending: Exception | None = first
         try:
             async for attempt in retrying:
                 with attempt:
                     attempts += 1
+                    if pending is not None:
+                        failed, pending = pending, None
+                        raise failed
                     return await self._attempt(request)
         except Exception as exc:
             if not self._is_retryable(exc):
@@ -265,9 +276,10 @@ class Model:
         )
 
     async def aclose(self) -> None:
-        """Close the on-disk cache and the backend's connections (safe to call twice)."""
+        """Close the on-disk cache (after its queued writes) and the backend's connections
+        (safe to call twice)."""
         if self._cache is not None:
-            self._cache.close()
+            await self._cache.aclose()
         await self.backend.aclose()
 
     async def __aenter__(self) -> Self:
@@ -280,3 +292,10 @@ class Model:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _with_usage(response: GenerateResponse, usage: Usage, *, cached: bool) -> GenerateResponse:
+    """``response`` with ``usage`` and ``cached`` set, without re-validating its fields."""
+    return GenerateResponse.model_construct(
+        **{**response.__dict__, "usage": usage, "cached": cached}
+    )
