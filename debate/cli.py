@@ -283,11 +283,15 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 def main(args: list[str] | None = None) -> None:
     """Run the CLI; the command-line library's own errors (unknown option, bad value) are
-    one line too, naming the command and where to find its help."""
+    one line too, naming the command and where to find its help. Third-party libraries'
+    warnings stay out of the output (``debate.quiet``); the project's own do not."""
+    from debate.quiet import quiet_libraries
+
     for name in COMMAND_MODULES:
         importlib.import_module(name)
     try:
-        status = app(args=args, prog_name="debate", standalone_mode=False)
+        with quiet_libraries():
+            status = app(args=args, prog_name="debate", standalone_mode=False)
     except typer.TyperException as exc:
         ctx = getattr(exc, "ctx", None)
         if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:

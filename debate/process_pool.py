@@ -23,6 +23,7 @@ from debate.errors import ConfigError, DebateError, StopsRun
 from debate.failures import describe_error
 from debate.jobs import job_from_wire, job_to_wire
 from debate.progress import DebateObserver
+from debate.quiet import quiet_in_worker
 from debate.registry import registering_modules
 from debate.runner import Job, R
 
@@ -37,6 +38,7 @@ _components: Components | None = None
 
 def _start_worker(data_root: str | None) -> None:
     global _loop, _components
+    quiet_in_worker()  # a worker started by the CLI keeps library warnings out of its log
     _loop = asyncio.new_event_loop()
     _components = Components(data_root=Path(data_root) if data_root else None)
     loop, components = _loop, _components

@@ -1,12 +1,17 @@
 """How the engine reports progress, without knowing who is watching.
 
 The engine calls a ``ProgressReporter``; the CLI passes a rich progress bar on a terminal
-and plain lines when output is piped (CI logs, batch jobs).
+and plain lines when output is piped (CI logs, batch jobs). Plain lines come when debates
+finish, and also, since a batch of local-model debates can take minutes to finish its
+first one, as a heartbeat whenever nothing was printed for ``heartbeat_s`` seconds (30 by
+default): a log that stops means a run that stopped, not one still reading its prompts.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from typing import IO, Protocol
 
 from rich.console import Console
@@ -84,35 +89,119 @@ class NullProgress:
         pass
 
 
+HEARTBEAT_S = 30.0
+"""Most seconds a piped run goes without a progress line."""
+
+
+class Activity(NullObserver):
+    """Counts what the debates in this process are doing, for the heartbeat: debates begun
+    and not yet over, and turns finished. The engine calls it on the event loop; the
+    heartbeat thread only reads the counts."""
+
+    def __init__(self) -> None:
+        self.in_flight = self.turns = 0
+
+    def debate_started(self, view: JudgeView) -> None:
+        self.in_flight += 1
+
+    def turn_finished(self, debate_id: str, turn: Turn) -> None:
+        self.turns += 1
+
+    def debate_finished(self, debate_id: str, error: str | None) -> None:
+        self.in_flight = max(0, self.in_flight - 1)
+
+
 class PlainProgress:
-    """A line every ``every`` units (None: every tenth of the total): readable in logs, no
-    control characters."""
+    """A line every ``every`` units (None: every tenth of the total), and a heartbeat line
+    when none was printed for ``heartbeat_s`` seconds (None: no heartbeat): readable in
+    logs, no control characters.
+
+    The heartbeat runs on a daemon thread, so it beats even while the event loop is busy
+    (a local model's batch). ``observer`` counts debates in flight and turns for it; a run
+    whose debates run in this process passes it to the engine (``progress_observer``).
+    """
 
     def __init__(
-        self, stream: IO[str] | None = None, every: int | None = 100, unit: str = "debates"
+        self,
+        stream: IO[str] | None = None,
+        every: int | None = 100,
+        unit: str = "debates",
+        heartbeat_s: float | None = HEARTBEAT_S,
     ) -> None:
+        if heartbeat_s is not None and heartbeat_s <= 0:
+            raise ValueError("heartbeat_s must be positive (None: no heartbeat)")
         self.stream = stream or sys.stderr
         self.every = every
         self.unit = unit
+        self.heartbeat_s = heartbeat_s
+        self.observer = Activity()
         self.done = self.total = self.errors = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._started = self._last_line = time.monotonic()
 
     def start(self, total: int, skipped: int) -> None:
         self.total, self.done = total, skipped
         self.step = self.every or max(1, total // 10)
-        print(f"{self.unit}: {total} planned, {skipped} already stored", file=self.stream)
+        self._started = time.monotonic()
+        self._line(f"{self.unit}: {total} planned, {skipped} already stored")
+        if self.heartbeat_s is not None and self._thread is None and skipped < total:
+            self._stop.clear()
+            self._thread = threading.Thread(
+                target=self._beat, name="progress-heartbeat", daemon=True
+            )
+            self._thread.start()
 
     def advance(self, transcript: Transcript | None = None, *, count: int = 1) -> None:
         before, self.done = self.done, self.done + count
         self.errors += transcript is not None and transcript.error is not None
         if self.done // self.step != before // self.step or self.done == self.total:
-            print(
-                f"{self.unit}: {self.done}/{self.total} done, {self.errors} failed",
-                file=self.stream,
-                flush=True,
-            )
+            self._line(f"{self.unit}: {self.done}/{self.total} done, {self.errors} failed")
 
     def finish(self) -> None:
-        pass
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join()
+
+    def heartbeat(self) -> str:
+        """The heartbeat line: what is done, what is under way, and for how long."""
+        parts = [f"{self.unit}: {self.done}/{self.total} done", f"{self.errors} failed"]
+        activity = self.observer
+        if activity.in_flight:
+            parts.append(f"{activity.in_flight} in flight, {activity.turns} turns so far")
+        parts.append(f"{_clock(time.monotonic() - self._started)} elapsed")
+        return ", ".join(parts)
+
+    def _beat(self) -> None:
+        assert self.heartbeat_s is not None
+        while True:
+            with self._lock:
+                wait = self._last_line + self.heartbeat_s - time.monotonic()
+            if self._stop.wait(max(wait, 0.0)):
+                return
+            with self._lock:
+                due = time.monotonic() - self._last_line >= self.heartbeat_s
+            if due:
+                try:
+                    self._line(self.heartbeat())
+                except (OSError, ValueError):  # the stream is gone (closed, broken pipe)
+                    return
+
+    def _line(self, text: str) -> None:
+        with self._lock:
+            print(text, file=self.stream, flush=True)
+            self._last_line = time.monotonic()
+
+
+def _clock(seconds: float) -> str:
+    """``1h02m03s``, ``4m05s`` or ``6s``: elapsed time in a log line."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 class RichProgress:
@@ -148,9 +237,21 @@ class RichProgress:
 
 
 def progress_for(
-    console: Console, unit: str = "debates", every: int | None = 100
+    console: Console,
+    unit: str = "debates",
+    every: int | None = 100,
+    heartbeat_s: float | None = HEARTBEAT_S,
 ) -> ProgressReporter:
-    """A bar on a terminal, plain lines otherwise (a line every ``every`` units)."""
+    """A bar on a terminal (it shows the time itself), plain lines otherwise: a line every
+    ``every`` units, and a heartbeat after ``heartbeat_s`` seconds without one."""
     if console.is_terminal:
         return RichProgress(console, unit)
-    return PlainProgress(console.file, every, unit)
+    return PlainProgress(console.file, every, unit, heartbeat_s)
+
+
+def progress_observer(progress: ProgressReporter) -> DebateObserver | None:
+    """The observer a reporter watches debates through (a heartbeat's counts), if it has one:
+    a run passes it to the engine when its debates run in this process (observers do not
+    cross to worker processes)."""
+    observer: DebateObserver | None = getattr(progress, "observer", None)
+    return observer

@@ -18,21 +18,26 @@ class EvalExperiment:
     type: ClassVar[str] = "eval"
 
     def run(self, config: EvalConfig, run_dir: Path, options: RunOptions, ui: RunUI) -> None:
+        from debate.progress import progress_observer
         from evals.report import results_table
         from evals.runner import run_eval
 
         if options.dry_run:
             self._dry_run(config, run_dir, options, ui)
             return
+        progress = ui.progress("debates")
+        executor = executor_for(options)
         outcome = run_eval(
             config,
             run_dir,
             resume=options.resume or options.retry_failed,
-            progress=ui.progress("debates"),
+            progress=progress,
             data_root=options.data_root,
+            # In this process the engine can tell the heartbeat what is in flight.
+            observer=progress_observer(progress) if executor is None else None,
             max_cost_usd=options.max_cost_usd,
             retry_failed=options.retry_failed,
-            executor=executor_for(options),
+            executor=executor,
         )
         ui.show(results_table(outcome.results, config.name))
         if config.note:

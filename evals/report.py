@@ -14,6 +14,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from evals.parse_rates import parse_rate_line
 from evals.results import CellResult
 from transcripts.safe import safe_text
 
@@ -23,6 +24,7 @@ _METRIC_HEADERS = (
     "95% CI",
     "ties",
     "consistent",
+    "parsed",
     "1st-try",
     "unparsed",
     "errors",
@@ -44,12 +46,14 @@ def _num(x: float) -> str:
 def _metric_cells(r: CellResult) -> list[str]:
     ci = "n/a" if math.isnan(r.ci_low) else f"[{r.ci_low:.3f}, {r.ci_high:.3f}]"
     consistency = "" if r.position_consistency is None else _num(r.position_consistency)
+    parsed = "" if r.parse_rate is None else f"{r.parse_rate:.0%}"
     return [
         str(r.n),
         _num(r.accuracy),
         ci,
         str(r.ties),
         consistency,
+        parsed,
         str(r.parsed_first_try),
         str(r.parse_failures),
         str(r.errors),
@@ -61,9 +65,11 @@ def _value(cell: dict[str, Any], key: str) -> str:
 
 
 def results_table(results: Sequence[CellResult], title: str) -> Table:
-    """A rich table with one row per cell: parameters, then n, accuracy, CI and failures."""
+    """A rich table with one row per cell: parameters, then n, accuracy, CI and failures;
+    under it, the parse rate of each model-judge backend."""
     keys = _cell_keys(results)
-    table = Table(title=shown(title))
+    caption = parse_rate_line(results)
+    table = Table(title=shown(title), caption=None if caption is None else shown(caption))
     for key in keys:
         table.add_column(shown(key), no_wrap=True)
     for header in _METRIC_HEADERS:  # figures are never cut short: names give way first
@@ -185,11 +191,14 @@ def write_report(
             "are 95% Wilson score intervals clustered by question (the answer orders of one "
             "question are not independent). 'consistent': the share of questions whose "
             "answer orders all got the same verdict (the same answer, or a tie between the "
-            "same answers); '1st-try': verdicts that parsed without a re-ask; 'unparsed': "
-            "verdicts that never parsed.",
+            "same answers); 'parsed': the share of verdicts that parsed; '1st-try': "
+            "verdicts that parsed without a re-ask; 'unparsed': verdicts that never parsed.",
             "",
             "![Accuracy per cell](plots/accuracy.png)",
         ]
+        line = parse_rate_line(results)
+        if line is not None:
+            parts[-2:-2] = [md_escape(line[0].upper() + line[1:]) + ".", ""]
     else:
         parts.append("No results.")
     path = run_dir / "report.md"

@@ -5,7 +5,8 @@ counts in its cell, in every metric, under one rule (``Transcript.score``/``p_sc
 failed debate or an unparsed verdict is wrong (score 0, probability 0 on the correct answer)
 rather than dropped, because dropping them would flatter whichever setting fails most; a
 tie among k answers scores 1/k. Intervals are clustered by question, since the answer orders
-of one question are not independent samples.
+of one question are not independent samples. Each cell also names its model judge's backend
+and the share of its verdicts that parsed (``evals.parse_rates``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pydantic import BaseModel
 
 from debate.types import Transcript
 from evals.metrics import brier_score, clustered_interval, position_consistency
+from evals.parse_rates import cell_backends, verdicts_given
 
 METRIC_COLUMNS = (
     "n",
@@ -34,11 +36,14 @@ METRIC_COLUMNS = (
     "ties",
     "parsed_first_try",
     "parse_failures",
+    "verdicts",
+    "parse_rate",
     "errors",
     "mean_p_correct",
     "brier",
     "position_consistency",
     "cost_usd",
+    "judge_backend",
 )
 """Metric columns of a results row, in order, after the cell parameters."""
 
@@ -66,6 +71,13 @@ class CellResult(BaseModel):
     position_consistency: float | None = None
     """Share of questions run in several answer orders whose orders all picked the same
     answer (None: no question was run in two orders)."""
+    verdicts: int = 0
+    """Verdicts given, parsed or not (a failed debate gives none)."""
+    parse_rate: float | None = None
+    """Share of the verdicts that parsed (None: no verdict)."""
+    judge_backend: str = ""
+    """The model judge's backend, model, probability method and answer constraint
+    (``evals.parse_rates.judge_backend``); "" for simulated and human judges."""
 
     def row(self) -> dict[str, Any]:
         """Flat row: cell parameters first, then metrics.
@@ -106,6 +118,7 @@ def _cell_result(cell: dict[str, Any], transcripts: list[Transcript]) -> CellRes
         picks.setdefault(t.setup.question.id, []).append(_picked_options(t))
     probs = [t.p_scored for t in transcripts]
     low, high = clustered_interval(scores, clusters)
+    parsed, verdicts = verdicts_given(transcripts)
     return CellResult(
         cell=cell,
         n=n,
@@ -128,6 +141,9 @@ def _cell_result(cell: dict[str, Any], transcripts: list[Transcript]) -> CellRes
         ),
         questions=len(picks),
         position_consistency=position_consistency(list(picks.values())),
+        verdicts=verdicts,
+        parse_rate=parsed / verdicts if verdicts else None,
+        judge_backend=cell_backends(transcripts),
     )
 
 

@@ -8,6 +8,11 @@ the failure is recorded (uniform probabilities, no decision, counted wrong): nev
 and never guessed. Every attempt's text is kept in ``verdict.request["attempts"]``, and
 ``verdict.reasks`` counts the re-asks, so results can report how many verdicts parsed on the
 first try. What counts as a verdict is strict (``judges.parsing``).
+
+A logprob request also names the answer letters (``extra["answer_letters"]``,
+``debate.models.answer_letters``): a backend that can constrain its reply to them (a
+llama.cpp server with ``answer_constraint = "grammar"``) makes the first token a letter, so
+there is an answer position to read; one that cannot drops the option.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from typing import Any, Literal
 
 from debate.errors import ConfigError
 from debate.models import Message, Model
+from debate.models.answer_letters import ANSWER_LETTERS
+from debate.models.base import message_dicts
 from debate.prompts import PromptSet, count_fields, fill
 from debate.seeds import derive_seed
 from debate.text import answers_text, transcript_text
-from debate.types import AgentInfo, JudgeView, Said, Usage, Verdict
+from debate.types import AgentInfo, JudgeView, Said, Usage, Verdict, letter
 from judges.parsing import parse_probabilities, probabilities_from_logprobs
 
 Method = Literal["auto", "logprobs", "stated"]
@@ -97,7 +104,11 @@ class ModelJudge:
         extra: dict[str, Any] = {}
         if letters:
             sampling = sampling.model_copy(update={"max_tokens": LETTER_MAX_TOKENS})
-            extra = {"logprobs": True, "top_logprobs": self.top_logprobs}
+            extra = {
+                "logprobs": True,
+                "top_logprobs": self.top_logprobs,
+                ANSWER_LETTERS: [letter(p) for p in range(len(view.answers))],
+            }
         usage, attempts = Usage(), []
         probs: list[float] | None = None
         text = ""
@@ -122,7 +133,7 @@ class ModelJudge:
                 Message(role="user", content=self._reask(len(view.answers))),
             ]
         request = {
-            "messages": [m.model_dump() for m in messages],
+            "messages": message_dicts(messages),
             "seed": attempts[0]["seed"],
             "method": self.method,
             "attempts": attempts,
@@ -147,7 +158,7 @@ class ModelJudge:
         seed = derive_seed(view.seed, view.debate_id, "judge-ask", len(view.turns))
         response = await self.model.generate(messages, seed=seed)
         request = {
-            "messages": [m.model_dump() for m in messages],
+            "messages": message_dicts(messages),
             "seed": seed,
             "cached": response.cached,
         }

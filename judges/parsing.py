@@ -72,8 +72,10 @@ def parse_probabilities(text: str, n_answers: int) -> list[float] | None:
     return [values[letter(p)] / total for p in range(n_answers)]
 
 
-_LETTER_TOKEN = re.compile(r"^(?P<before>[\s(\[{\"'*_`]*)(?P<letter>[A-Z])(?P<after>\W*)$")
-"""A token holding one capital letter, with only punctuation or spaces around it."""
+_LETTER_TOKEN = re.compile(r"^(?P<before>[\s(\[{\"'*_`:]*)(?P<letter>[A-Z])(?P<after>\W*)$")
+"""A token holding one capital letter, with only punctuation or spaces around it. A colon
+may come first (``": B"`` after ``"Answer"``): whether it may stand there is the prefix's
+rule (``_PREFIX`` on everything before the letter), so a reply opening ``":B"`` is no vote."""
 _PREFIX = re.compile(
     r"""^[\s(\[{"'*_`]*
     (?:(?:the\s+)?(?:final\s+|correct\s+)?(?:answer|verdict|choice)(?:\s+is)?

@@ -180,11 +180,14 @@ def test_row_column_order() -> None:
         "ties",
         "parsed_first_try",
         "parse_failures",
+        "verdicts",
+        "parse_rate",
         "errors",
         "mean_p_correct",
         "brier",
         "position_consistency",
         "cost_usd",
+        "judge_backend",
     ]
 
 

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from debate.errors import ConfigError
 from debate.imports import import_target
+from debate.models.answer_letters import AnswerConstraint
 from debate.models.base import Backend
 from debate.models.doubles import FunctionBackend
 from debate.models.local import LocalModelSettings
@@ -87,6 +88,13 @@ class OpenAIBackendSpec(SDKBackendSpec):
     max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = Field(
         default="max_tokens", description="request field for the output cap (newer models)"
     )
+    answer_constraint: AnswerConstraint = Field(
+        default="none",
+        description=(
+            "how a logprob judge's answer letter is enforced: 'grammar' (llama.cpp's GBNF "
+            "field), 'logit_bias' (letters as keys, one token) or 'none' (api.openai.com)"
+        ),
+    )
 
 
 @register("backend", "openai", OpenAIBackendSpec)
@@ -100,6 +108,7 @@ def openai_backend(spec: OpenAIBackendSpec, components: Components) -> Backend:
         logprobs=spec.logprobs,
         max_tokens_param=spec.max_tokens_param,
         extra_body=spec.extra_body,
+        answer_constraint=spec.answer_constraint,
     )
 
 

@@ -7,6 +7,11 @@ in ``GenerateResponse.extra["logprobs"]`` as a list, one entry per generated tok
 ``extra_body`` adds fields to every request body, for servers with options the SDK does not
 name: llama.cpp's server samples with its own defaults (top_k 40, repeat_penalty...) even at
 temperature 0, so ``extra_body={"top_k": 1}`` is what makes it greedy.
+
+``answer_constraint`` is how the server is made to honour the ``answer_letters`` request option
+(``debate.models.answer_letters``: the reply is one of these letters, its logprobs read at that
+token): ``"none"`` (default, api.openai.com) drops the option; ``"grammar"`` sends llama.cpp's
+GBNF ``grammar`` field; ``"logit_bias"`` biases the letters and generates one token.
 """
 
 from __future__ import annotations
@@ -14,11 +19,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from debate.models.base import GenerateRequest, GenerateResponse
+from debate.errors import ConfigError
+from debate.models.answer_letters import (
+    ANSWER_LETTERS,
+    CONSTRAINT_FIELDS,
+    AnswerConstraint,
+    answer_letters,
+    checked_constraint,
+    constraint_fields,
+)
+from debate.models.base import GenerateRequest, GenerateResponse, message_dicts
 from debate.models.sdk_backend import MalformedReply, SDKBackend
 from debate.types import Usage
 
-EXTRA_OPTIONS = frozenset({"logprobs", "top_logprobs"})
+EXTRA_OPTIONS = frozenset({"logprobs", "top_logprobs", ANSWER_LETTERS})
 RESERVED = frozenset(
     {"model", "messages", "temperature", "max_tokens", "max_completion_tokens", "top_p"}
     | {"stop", "seed", "stream", "n"}
@@ -47,6 +61,7 @@ class OpenAIBackend(SDKBackend):
         logprobs: bool = True,
         max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens",
         extra_body: Mapping[str, Any] | None = None,
+        answer_constraint: AnswerConstraint = "none",
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -57,6 +72,21 @@ class OpenAIBackend(SDKBackend):
         )
         self.supports_logprobs = logprobs
         self.max_tokens_param = max_tokens_param
+        self.answer_constraint = checked_constraint(answer_constraint)
+        clash = sorted(set(self.extra_body) & CONSTRAINT_FIELDS)
+        if self.answer_constraint != "none" and clash:
+            raise ConfigError(
+                f"OpenAI extra_body may not set {clash} with answer_constraint = "
+                f"{self.answer_constraint!r}: the constraint sets them"
+            )
+
+    def identity(self) -> dict[str, Any]:
+        """The SDK backend's identity, plus the answer constraint when there is one (it
+        changes the judge's replies, so it is part of the cache key and the record)."""
+        identity = super().identity()
+        if self.answer_constraint != "none":
+            identity["answer_constraint"] = self.answer_constraint
+        return identity
 
     def params(self, request: GenerateRequest) -> dict[str, Any]:
         """The request as ``chat.completions.create`` keyword arguments."""
@@ -66,15 +96,27 @@ class OpenAIBackend(SDKBackend):
         sampling = request.sampling
         params: dict[str, Any] = {
             "model": request.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": message_dicts(request.messages),
             "temperature": sampling.temperature,
             self.max_tokens_param: sampling.max_tokens,
         }
         optional = {"top_p": sampling.top_p, "stop": sampling.stop, "seed": request.seed}
         params.update({k: v for k, v in optional.items() if v is not None})
-        params.update(request.extra)
-        if self.extra_body:
-            params["extra_body"] = dict(self.extra_body)
+        if ANSWER_LETTERS not in request.extra:
+            params.update(request.extra)
+            if self.extra_body:
+                params["extra_body"] = dict(self.extra_body)
+            return params
+        letters = answer_letters(request.extra)
+        params.update({k: v for k, v in request.extra.items() if k != ANSWER_LETTERS})
+        body = dict(self.extra_body)
+        fields = constraint_fields(self.answer_constraint, letters or [])
+        if "logit_bias" in fields:  # an SDK argument; later tokens would be letters too
+            params["logit_bias"] = fields.pop("logit_bias")
+            params[self.max_tokens_param] = 1
+        body.update(fields)  # grammar: a field the SDK does not name
+        if body:
+            params["extra_body"] = body
         return params
 
     async def _send(self, client: Any, params: dict[str, Any]) -> Any:

@@ -238,19 +238,22 @@ def run_sweep(
     # Chunks run here until the time the rest would take justifies starting worker processes
     # (a spawned worker costs ~0.5 s; a whole default grid simulates in about a second).
     inline = 0
-    if executor is not None:
-        _run_on(executor, jobs, CellSink(path, store))
-        inline = len(chunks)
-    while inline < len(chunks):
-        elapsed = time.perf_counter() - start
-        if config.workers > 1 and inline and elapsed / inline * (len(chunks) - inline) > pool_after:
-            break
-        store(_simulate_chunk(chunks[inline]))
-        inline += 1
-    pooled = sum(len(chunk) for chunk in chunks[inline:])
-    if pooled:
-        _run_pool(chunks[inline:], config.workers, store)
-    progress.finish()
+    try:  # finish() however it ends: a piped reporter's heartbeat must not outlive the run
+        if executor is not None:
+            _run_on(executor, jobs, CellSink(path, store))
+            inline = len(chunks)
+        while inline < len(chunks):
+            elapsed = time.perf_counter() - start
+            left = elapsed / inline * (len(chunks) - inline) if inline else 0.0
+            if config.workers > 1 and inline and left > pool_after:
+                break
+            store(_simulate_chunk(chunks[inline]))
+            inline += 1
+        pooled = sum(len(chunk) for chunk in chunks[inline:])
+        if pooled:
+            _run_pool(chunks[inline:], config.workers, store)
+    finally:
+        progress.finish()
     seconds = time.perf_counter() - start
     sample_transcripts(config, run_dir)
     rows: list[dict[str, Any]] = []
