@@ -40,7 +40,10 @@ def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def backend(tiny_dir: Path) -> LocalBackend:
-    return LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=100)
+    # float32, no int8: the exact mode, whose greedy outputs do not depend on batching.
+    return LocalBackend(
+        path=str(tiny_dir), max_batch_size=8, batch_wait_ms=100, dtype="float32", quantize="none"
+    )
 
 
 def request(

@@ -79,8 +79,10 @@ def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 async def test_outputs_are_the_same_with_and_without_prefix_reuse(tiny_dir: Path) -> None:
     story = "The butler was in the kitchen at noon; the maid left at one. " * 6
-    reusing = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=50)
-    plain = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=50, prefix_cache_mb=0)
+    reusing = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=50, dtype="float32")
+    plain = LocalBackend(
+        path=str(tiny_dir), max_batch_size=8, batch_wait_ms=50, prefix_cache_mb=0, dtype="float32"
+    )
     assert reusing.engine.prefix is not None and plain.engine.prefix is None
 
     def request(text: str, with_story: bool = True) -> GenerateRequest:
@@ -111,8 +113,10 @@ async def test_outputs_are_the_same_with_and_without_prefix_reuse(tiny_dir: Path
 
 async def test_a_story_shared_within_one_batch_is_computed_once(tiny_dir: Path) -> None:
     story = "Cy was asleep when the vase broke; Bob had mud on his boots. " * 6
-    reusing = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200)
-    plain = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200, prefix_cache_mb=0)
+    reusing = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200, dtype="float32")
+    plain = LocalBackend(
+        path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200, prefix_cache_mb=0, dtype="float32"
+    )
 
     texts = ["Argue for Cy.", "Argue for Bob.", "Argue for nobody at all."]
     try:
@@ -131,8 +135,10 @@ async def test_a_new_story_in_a_batch_of_cached_ones_is_read_alone(tiny_dir: Pat
     """One uncached story must not make every row of the batch compute a story's length."""
     old = "Ann was at the mill; the miller saw her leave at noon. " * 6
     new = "Dov lost his keys at the fair and found them in a boot. " * 6
-    reusing = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200)
-    plain = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200, prefix_cache_mb=0)
+    reusing = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200, dtype="float32")
+    plain = LocalBackend(
+        path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200, prefix_cache_mb=0, dtype="float32"
+    )
 
     batch = [
         story_request(old, "Argue for Ann."),

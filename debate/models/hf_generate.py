@@ -27,7 +27,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from debate.models.base import GenerateRequest, GenerateResponse, SamplingSettings
+from debate.models.answer_letters import ANSWER_LETTERS, answer_letters
+from debate.models.base import (
+    GenerateRequest,
+    GenerateResponse,
+    SamplingSettings,
+    message_dicts,
+)
 from debate.models.hf_load import LoadedModel
 from debate.models.prefix_cache import (
     PrefixCache,
@@ -42,7 +48,7 @@ from debate.types import Usage
 if TYPE_CHECKING:
     import torch
 
-SUPPORTED_OPTIONS = frozenset({"logprobs", "top_logprobs"})
+SUPPORTED_OPTIONS = frozenset({"logprobs", "top_logprobs", ANSWER_LETTERS})
 MAX_TOP_LOGPROBS = 20
 
 
@@ -59,6 +65,8 @@ class Encoded:
     seed: int | None
     top_logprobs: int | None
     """None: no logprobs wanted; else how many alternatives per token (0 allowed)."""
+    first_tokens: tuple[int, ...] = ()
+    """The only tokens the first generated one may be (``answer_letters``); () = any."""
 
 
 def _logprob_option(extra: dict[str, Any]) -> int | None:
@@ -104,6 +112,30 @@ class RowSampler:
         return scores
 
 
+class FirstTokenChoices:
+    """Logits processor: each row with ``first_tokens`` picks its first token among them.
+
+    Runs before ``RowSampler`` on the processed scores only: logprobs are read from the raw
+    logits, so they stay the model's own belief at the answer position.
+    """
+
+    def __init__(self, items: Sequence[Encoded], prompt_len: int) -> None:
+        self.rows = [
+            (row, item.first_tokens) for row, item in enumerate(items) if item.first_tokens
+        ]
+        self.prompt_len = prompt_len
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        if not self.rows or input_ids.shape[1] != self.prompt_len:
+            return scores
+        scores = scores.clone()
+        for row, allowed in self.rows:
+            keep = scores[row, list(allowed)].clone()
+            scores[row] = float("-inf")
+            scores[row, list(allowed)] = keep
+        return scores
+
+
 class RowStops:
     """Stopping criterion: each row ends at its own limit, stop string or end-of-turn token."""
 
@@ -130,6 +162,7 @@ class RowStops:
                 continue
             last = int(input_ids[row, -1])
             done = last in self.eos or generated >= item.sampling.max_tokens
+            done = done or bool(item.first_tokens)  # the answer letter is the whole reply
             if not done and item.sampling.stop:
                 text = self.decode(input_ids[row, self.prompt_len :].tolist())
                 done = any(stop in text for stop in item.sampling.stop)
@@ -153,7 +186,7 @@ class HFEngine:
 
     def encode(self, request: GenerateRequest) -> Encoded:
         top = _logprob_option(request.extra)
-        messages = [m.model_dump() for m in request.messages]
+        messages = message_dicts(request.messages)
         tokenizer = self.loaded.tokenizer
         with self._tokenizer_lock:
             text = tokenizer.apply_chat_template(
@@ -166,7 +199,24 @@ class HFEngine:
                 f"prompt of {len(ids)} tokens plus max_tokens {request.sampling.max_tokens} "
                 f"exceeds the model's context of {context} tokens"
             )
-        return Encoded(ids=ids, sampling=request.sampling, seed=request.seed, top_logprobs=top)
+        letters = answer_letters(request.extra)
+        return Encoded(
+            ids=ids,
+            sampling=request.sampling,
+            seed=request.seed,
+            top_logprobs=top,
+            first_tokens=self._letter_tokens(letters) if letters else (),
+        )
+
+    def _letter_tokens(self, letters: list[str]) -> tuple[int, ...]:
+        """Each letter's token, where it is one token (a letter that is not stays out)."""
+        tokens = []
+        with self._tokenizer_lock:
+            for letter in letters:
+                ids = self.loaded.tokenizer(letter, add_special_tokens=False)["input_ids"]
+                if len(ids) == 1:
+                    tokens.append(int(ids[0]))
+        return tuple(tokens)
 
     def _decode(self, ids: list[int]) -> str:
         with self._tokenizer_lock:
@@ -210,7 +260,9 @@ class HFEngine:
                 input_ids=input_ids.to(loaded.device),
                 attention_mask=mask.to(loaded.device),
                 generation_config=config,
-                logits_processor=LogitsProcessorList([RowSampler(items)]),
+                logits_processor=LogitsProcessorList(
+                    [FirstTokenChoices(items, width), RowSampler(items)]
+                ),
                 stopping_criteria=StoppingCriteriaList([stops]),
                 **reuse,
             )
@@ -241,27 +293,35 @@ class HFEngine:
                 text, finish = text[: text.index(stop)], "stop"
         extra: dict[str, Any] = {}
         if item.top_logprobs is not None and logits is not None:
-            extra["logprobs"] = self._logprobs(tokens, logits, row, item.top_logprobs)
+            extra["logprobs"] = self._logprobs(
+                tokens, logits, row, item.top_logprobs, item.first_tokens
+            )
         usage = Usage(input_tokens=len(item.ids), output_tokens=count, calls=1)
         return GenerateResponse(text=text, usage=usage, finish_reason=finish, extra=extra)
 
     def _logprobs(
-        self, tokens: list[int], logits: Sequence[torch.Tensor], row: int, top: int
+        self,
+        tokens: list[int],
+        logits: Sequence[torch.Tensor],
+        row: int,
+        top: int,
+        choices: tuple[int, ...] = (),
     ) -> list[dict[str, Any]]:
+        """Per token, the model's own logprobs; at a constrained first token, every allowed
+        answer letter is among the alternatives even outside the top ``top`` (else a rival
+        letter the model finds unlikely would read as probability 0)."""
         import torch
 
         entries: list[dict[str, Any]] = []
         for step, token in enumerate(tokens):
             logprobs = torch.log_softmax(logits[step][row].float(), dim=-1)
             best = torch.topk(logprobs, top) if top else None
-            alternatives = (
-                [
-                    {"token": self._decode([int(i)]), "logprob": float(v)}
-                    for v, i in zip(best.values, best.indices, strict=True)
-                ]
-                if best is not None
-                else []
-            )
+            ids = [int(i) for i in best.indices] if best is not None else []
+            if step == 0:
+                ids += [c for c in choices if c not in ids]
+            alternatives = [
+                {"token": self._decode([i]), "logprob": float(logprobs[i])} for i in ids
+            ]
             entries.append(
                 {
                     "token": self._decode([token]),

@@ -85,6 +85,8 @@ class LoadedModel:
     pad_id: int
     context: int | None
     """Most positions the model handles (prompt plus output), when its config says."""
+    int8_decoding: bool = False
+    """Whether decoding steps use int8 weights (``debate.models.precision``)."""
 
 
 def _first_line(exc: BaseException) -> str:
@@ -109,7 +111,8 @@ def pick_device(name: str) -> torch.device:
 
 
 def pick_dtype(name: str, device: torch.device) -> torch.dtype:
-    """``auto``: float32 on CPU (fast and exact there), bfloat16 on a GPU that has it."""
+    """``auto``: bfloat16 on a GPU that has it, else float16; on a CPU, float32 to load
+    (``load`` then keeps it or moves to bfloat16 by measurement, ``precision``)."""
     import torch
 
     if name == "auto":
@@ -170,6 +173,18 @@ def load(settings: LocalModelSettings) -> LoadedModel:
     model.generation_config = GenerationConfig(eos_token_id=eos_ids, pad_token_id=pad_id)  # type: ignore[no-untyped-call]
     model.to(device)  # type: ignore[arg-type]  # transformers' own stubs are wrong here
     model.eval()  # type: ignore[no-untyped-call]
+    int8_decoding = False
+    if device.type == "cpu":
+        from debate.models.decode_attention import install
+        from debate.models.precision import pick_cpu_dtype, use_int8_decoding
+
+        if settings.dtype == "auto":
+            dtype = pick_cpu_dtype(model)
+            model.to(dtype)  # type: ignore[arg-type]
+        int8_decoding = use_int8_decoding(model, settings.quantize, dtype)
+        fast = dtype == torch.bfloat16  # float32 stays exact: SDPA, as measured batch-invariant
+        if fast and getattr(model.config, "_attn_implementation", None) == "sdpa":
+            install(model)  # one-token queries as plain products (decode_attention)
     context = getattr(model.config, "max_position_embeddings", None)
     return LoadedModel(
         model=model,
@@ -180,6 +195,7 @@ def load(settings: LocalModelSettings) -> LoadedModel:
         eos_ids=eos_ids,
         pad_id=pad_id,
         context=context if isinstance(context, int) else None,
+        int8_decoding=int8_decoding,
     )
 
 
