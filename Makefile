@@ -7,6 +7,7 @@ TORCH ?= torch==2.13.0
 RUN_DIR ?= runs/smoke-$(shell date +%Y%m%d-%H%M%S)
 
 .PHONY: setup demo test test-slow lint clean bench-api bench-sweep bench-local bench-mnist bench-ray \
+	bench-sdk bench-llamacpp \
 	mnist mysteries
 
 $(STAMP): pyproject.toml
@@ -42,6 +43,15 @@ bench-sweep: setup
 bench-local: setup
 	$(BIN)/debate prepare-model
 	$(BIN)/python benchmarks/local_batching.py
+
+# Issue 14: raw OpenAI SDK vs Model wrapper vs whole debates, interleaved.
+bench-sdk: setup
+	cd benchmarks && ../$(BIN)/python sdk_ratio.py
+
+# Issue 14: the torch backend vs llama.cpp's server (LLAMA_SERVER=path/to/llama-server).
+bench-llamacpp: setup
+	$(BIN)/debate prepare-model
+	$(BIN)/python benchmarks/local_vs_llamacpp.py
 
 bench-ray: setup
 	$(BIN)/python benchmarks/ray_bench.py

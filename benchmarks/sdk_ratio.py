@@ -11,17 +11,20 @@ aiohttp transport, interleaved in one run so machine noise falls on all three al
   (``debate.collector``), to show how much of the engine's standing is that setting.
 
 Each repeat runs every mode once, in an order rotated from one repeat to the next (the run
-after another is not always the same one), after one warm-up round that is not counted.
-Prints the median calls/s and client CPU ms per call of each mode, and its ratio to the
-raw SDK's median, at each concurrency and latency.
+after another is not always the same one), after one warm-up round that is not counted;
+each run starts after a full collection, so none inherits another's garbage. Prints the
+median calls/s and client CPU ms per call of each mode, and the median over repeats of its
+calls/s divided by the raw SDK's in the same repeat (a paired ratio: this machine's speed
+drifts by 20% between runs, and a pair shares the drift), at each concurrency and latency.
 
-    .venv/bin/python benchmarks/sdk_ratio.py [--debates 300] [--repeats 3]
+    .venv/bin/python benchmarks/sdk_ratio.py [--debates 300] [--repeats 9]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import platform
 import statistics
@@ -97,22 +100,19 @@ async def wrapper(url: str, requests: list[GenerateRequest], concurrency: int) -
 
 def engine(url: str, debates: int, concurrency: int) -> Callable[[], Awaitable[int]]:
     """Whole debates; the questions and jobs are made before the clock starts, as the
-    other modes' requests are."""
+    other modes' requests are. Debaters and judge are two models on one server, through one
+    backend (one client and connection pool, as the raw SDK mode has)."""
     settings: dict[str, Any] = {"max_concurrency": concurrency, "timeout_s": 30}
-    debater = Model(
-        OpenAIBackend(base_url=url, api_key="bench"), ModelConfig(model="gpt-4o-mini", **settings)
-    )
-    judge = Model(
-        OpenAIBackend(base_url=url, api_key="bench"), ModelConfig(model="gpt-4o", **settings)
-    )
+    backend = OpenAIBackend(base_url=url, api_key="bench")
+    debater = Model(backend, ModelConfig(model="gpt-4o-mini", **settings))
+    judge = Model(backend, ModelConfig(model="gpt-4o", **settings))
     batch = jobs(debates, debater, judge)
 
     async def go() -> int:
         try:
             done = await run_many(batch, concurrency=concurrency)
         finally:
-            await debater.aclose()
-            await judge.aclose()
+            await backend.aclose()
         failed = [t for t in done if t.error]
         if failed:
             raise SystemExit(f"{len(failed)} debates failed, e.g. {failed[0].error}")
@@ -137,6 +137,7 @@ def modes(url: str, requests: list[GenerateRequest], debates: int, c: int) -> di
 def timed(prepare: Prepare) -> tuple[float, float]:
     """(calls/s, client CPU ms per call) of one run, from after ``prepare``."""
     go = prepare()
+    gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()
     calls = asyncio.run(go())  # type: ignore[arg-type]
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -146,7 +147,7 @@ def timed(prepare: Prepare) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--debates", type=int, default=300)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64, 200])
     parser.add_argument("--latency", type=float, nargs="+", default=[0.0, 0.05])
     parser.add_argument("--modes", nargs="+", default=["sdk", "wrapper", "engine", "sdk-gc"])
@@ -169,11 +170,12 @@ def main() -> None:
                     shift = repeat % len(args.modes)
                     for mode in args.modes[shift:] + args.modes[:shift]:
                         runs[mode].append(timed(makers[mode]))
-                base = statistics.median(r for r, _ in runs["sdk"]) if "sdk" in runs else None
                 for mode in args.modes:
                     rate = statistics.median(r for r, _ in runs[mode])
                     cpu = statistics.median(ms for _, ms in runs[mode])
-                    ratio = f"; {rate / base:.3f} of the SDK" if base else ""
+                    sdk = runs.get("sdk", [])
+                    paired = [r / s for (r, _), (s, _) in zip(runs[mode], sdk, strict=True)]
+                    ratio = f"; {statistics.median(paired):.3f} of the SDK" if paired else ""
                     print(
                         f"latency {latency * 1e3:3.0f} ms, concurrency {c:3d}, {mode:7s}: "
                         f"{rate:6.1f} calls/s, {cpu:.3f} CPU ms/call{ratio}"

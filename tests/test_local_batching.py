@@ -190,3 +190,32 @@ async def test_an_endless_trickle_is_cut_off() -> None:
         worker.close()
     assert len(run.batches) >= 2  # the first batch did not wait for the whole trickle
     assert sorted(i for b in run.batches for i in b) == list(range(40))
+
+
+async def test_start_and_every_batch_run_on_the_worker_thread() -> None:
+    threads: list[str] = []
+
+    def start() -> None:
+        threads.append(threading.current_thread().name)
+
+    def run(items: list[int]) -> list[int | BaseException]:
+        threads.append(threading.current_thread().name)
+        return [i + 1 for i in items]
+
+    worker: BatchWorker[int, int] = BatchWorker(
+        run, max_batch_size=2, wait_s=0.0, name="the-model", start=start
+    )
+    try:
+        assert threads == ["the-model"]  # the constructor waited for start
+        assert await asyncio.gather(*(worker.submit(i) for i in range(5))) == [1, 2, 3, 4, 5]
+    finally:
+        worker.close()
+    assert set(threads) == {"the-model"} and len(threads) >= 4
+
+
+def test_a_failed_start_is_raised_by_the_constructor() -> None:
+    def start() -> None:
+        raise ValueError("cannot load the model")
+
+    with pytest.raises(ValueError, match="cannot load the model"):
+        BatchWorker(Recorder(), max_batch_size=1, wait_s=0.0, start=start)

@@ -82,8 +82,11 @@ async def test_generation_with_prefix_reuse_uses_no_deprecated_api(
 ) -> None:
     old = "Ann was at the mill; the miller saw her leave at noon. " * 6
     new = "Dov lost his keys at the fair and found them in a boot. " * 6
-    reusing = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200)
-    plain = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200, prefix_cache_mb=0)
+    # float32: the exact mode, whose outputs do not depend on batching or reuse.
+    reusing = LocalBackend(path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200, dtype="float32")
+    plain = LocalBackend(
+        path=str(tiny_dir), max_batch_size=8, batch_wait_ms=200, prefix_cache_mb=0, dtype="float32"
+    )
     batch = [
         story_request(old, "Argue for Ann."),
         story_request(old, "Argue against."),  # shares the old story: reused
@@ -107,7 +110,7 @@ async def test_generation_with_prefix_reuse_uses_no_deprecated_api(
 async def test_logprob_and_sampled_generation_use_no_deprecated_api(
     tiny_dir: Path, strict: list[str]
 ) -> None:
-    backend = LocalBackend(path=str(tiny_dir), max_batch_size=4, batch_wait_ms=100)
+    backend = LocalBackend(path=str(tiny_dir), max_batch_size=4, batch_wait_ms=100, dtype="float32")
     sampled = SamplingSettings(temperature=0.8, max_tokens=6)
     requests = [
         GenerateRequest(

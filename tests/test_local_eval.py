@@ -190,7 +190,7 @@ def test_prepared_copy_generates_what_the_gguf_does(tmp_path: Path) -> None:
     )
     texts = []
     for path in (str(gguf), str(done.path)):
-        backend = LocalBackend(path=path)
+        backend = LocalBackend(path=path, dtype="float32")  # exact: the two must agree
         texts.append(asyncio.run(backend.generate(request)).text)
         asyncio.run(backend.aclose())
     assert texts[0] == texts[1] and texts[0].strip()

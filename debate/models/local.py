@@ -101,14 +101,19 @@ def _acquire(settings: LocalModelSettings) -> _Shared:
             from debate.models.hf_generate import HFEngine
             from debate.models.hf_load import load
 
-            engine = HFEngine(load(settings), settings.prefix_cache_mb)
+            made: list[HFEngine] = []
+
+            def start() -> None:  # on the worker's thread: all torch work stays on it
+                made.append(HFEngine(load(settings), settings.prefix_cache_mb))
+
             worker: BatchWorker[Encoded, GenerateResponse] = BatchWorker(
-                engine.run_batch,
+                lambda items: made[0].run_batch(items),
                 max_batch_size=settings.max_batch_size,
                 wait_s=settings.batch_wait_ms / 1000,
                 name=f"local-model:{settings.path}",
+                start=start,
             )
-            shared = _SHARED[key] = _Shared(engine, worker)
+            shared = _SHARED[key] = _Shared(made[0], worker)
         shared.users += 1
         return shared
 
