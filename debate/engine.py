@@ -69,8 +69,9 @@ def _recorded(
     started_at: float,
     clock: float,
 ) -> Turn:
-    """The one way a spoken turn is recorded, a debater's or (``seat`` None) the judge's."""
-    return Turn(
+    """The one way a spoken turn is recorded, a debater's or (``seat`` None) the judge's.
+    Its parts are validated already (a ``Speech``, checked quotes): not validated again."""
+    return Turn.model_construct(
         index=index,
         round=round_index,
         kind=kind,
@@ -100,7 +101,8 @@ async def _run_round(
     observer: DebateObserver,
 ) -> None:
     def view(seat_name: str, visible: list[Turn]) -> DebaterView:
-        return DebaterView(
+        # Built from values the engine already holds validated: not validated again.
+        return DebaterView.model_construct(
             **base,
             setup=setup,
             seat=setup.seat(seat_name),

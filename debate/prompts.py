@@ -54,7 +54,13 @@ TEMPLATE_FIELDS = frozenset(
 
 
 def count_fields(n_answers: int) -> dict[str, str]:
-    """The template fields that depend on how many answers are shown (module docstring)."""
+    """The template fields that depend on how many answers are shown (module docstring);
+    a fresh dict each call, from strings made once per answer count."""
+    return dict(_count_fields(n_answers))
+
+
+@functools.lru_cache(maxsize=32)
+def _count_fields(n_answers: int) -> dict[str, str]:
     many = n_answers > 2
     return {
         "letters": letters_text(n_answers),

@@ -216,6 +216,53 @@ async def test_prepare_runs_once_per_event_loop_and_a_cache_hit_needs_none(
     assert hit.cached and len(builds) == 1
 
 
+async def test_many_first_calls_wait_for_one_preparation_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """200 calls arriving before the client exists: one import, one client, and no chain of
+    lock hand-offs (each waiting call woken by the one before it, a loop turn apiece)."""
+    builds: list[int] = []
+    real = SDKBackend._make_client
+
+    def counted(self: SDKBackend, sdk: ModuleType, http_client: Any) -> Any:
+        builds.append(1)
+        return real(self, sdk, http_client)
+
+    monkeypatch.setattr(SDKBackend, "_make_client", counted)
+    backend = OpenAIBackend(base_url="http://127.0.0.1:1/v1", api_key=KEY)
+    loop = asyncio.get_running_loop()
+    turns = 0
+
+    def tick() -> None:
+        nonlocal turns
+        turns += 1
+        if not done.is_set():
+            loop.call_soon(tick)
+
+    done = asyncio.Event()
+    loop.call_soon(tick)
+    await asyncio.gather(*(backend.prepare() for _ in range(200)))
+    done.set()
+    await backend.aclose()
+    assert len(builds) == 1
+    assert turns < 50, turns  # a lock chain takes about one turn per waiting call
+
+
+async def test_a_failed_preparation_fails_its_callers_and_is_tried_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from debate.errors import ConfigError
+
+    backend = OpenAIBackend(base_url="http://127.0.0.1:1/v1", api_key=KEY)
+    monkeypatch.setattr(backend, "sdk_module", "no_such_sdk_module")
+    results = await asyncio.gather(*(backend.prepare() for _ in range(5)), return_exceptions=True)
+    assert all(isinstance(r, ConfigError) for r in results)
+    monkeypatch.setattr(backend, "sdk_module", "openai")
+    await backend.prepare()  # tried again, now with an SDK that imports
+    assert backend.client() is not None
+    await backend.aclose()
+
+
 def test_a_missing_sdk_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from debate.errors import ConfigError
 

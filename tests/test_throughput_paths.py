@@ -280,3 +280,24 @@ def test_the_pace_is_restored_when_a_run_fails() -> None:
     with pytest.raises(RuntimeError), batch_collection():
         raise RuntimeError("boom")
     assert gc.get_threshold() == before
+
+
+def test_a_run_freezes_what_exists_when_it_starts_and_thaws_it_after() -> None:
+    gc.unfreeze()
+    before = object()  # noqa: F841  # alive when the run starts
+    with batch_collection():
+        assert gc.get_freeze_count() > 0
+        with batch_collection():
+            assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_freeze_made_by_the_process_itself_is_kept() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with batch_collection():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

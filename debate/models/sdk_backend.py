@@ -84,8 +84,7 @@ class SDKBackend(Backend):
         self._client: Any = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
         self._module: ModuleType | None = None
-        self._lock: asyncio.Lock | None = None
-        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._preparing: asyncio.Task[None] | None = None
 
     def _checked_extra(self, extra: Mapping[str, Any]) -> dict[str, Any]:
         """A JSON copy of ``extra``, refusing fields the backend sets (they are recorded as
@@ -141,12 +140,22 @@ class SDKBackend(Backend):
         loop = asyncio.get_running_loop()
         if self._client is not None and self._client_loop is loop:
             return
-        if self._lock is None or self._lock_loop is not loop:
-            self._lock, self._lock_loop = asyncio.Lock(), loop
-        async with self._lock:
-            if self._module is None:
-                self._module = await asyncio.to_thread(self._import_sdk)
-            self.client()
+        # One preparation per loop, awaited by every caller at once: a lock would hand
+        # itself from one waiting call to the next, one loop iteration each.
+        task = self._preparing
+        if task is None or task.get_loop() is not loop:
+            task = self._preparing = loop.create_task(self._prepare_here())
+        try:
+            await asyncio.shield(task)  # a cancelled caller does not cancel the others
+        except BaseException:
+            if task.done() and self._preparing is task:
+                self._preparing = None  # failed: the next call tries again
+            raise
+
+    async def _prepare_here(self) -> None:
+        if self._module is None:
+            self._module = await asyncio.to_thread(self._import_sdk)
+        self.client()
 
     def _make_client(self, sdk: ModuleType, http_client: Any) -> Any:
         """A client with ``max_retries=0``, ``timeout=None`` and the given HTTP client."""
