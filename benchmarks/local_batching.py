@@ -22,7 +22,7 @@ from pathlib import Path
 
 from debate import ModelDebater
 from debate.batch import LiveJob, run_many
-from debate.models import Message, Model, ModelConfig, SamplingSettings
+from debate.models import Backend, Message, Model, ModelConfig, SamplingSettings
 from debate.models.local import LocalBackend
 from debate.models.local_store import DEFAULT_LOCAL_MODEL, KNOWN_MODELS, packaged_gguf
 from evals.bigbench import LogicalDeductionDataset, logical_deduction
@@ -48,7 +48,11 @@ def load_seconds(path: str, gguf_file: str | None = None) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-async def throughput(backend: LocalBackend, debates: int, max_tokens: int) -> tuple[float, int]:
+async def logic_debates(
+    backend: Backend, n: int, concurrency: int, max_tokens: int
+) -> tuple[float, int, int]:
+    """Wall seconds, generated tokens and verdicts parsed for ``n`` one-round
+    logical-deduction debates (two speeches and a logprob verdict each) on ``backend``."""
     config = ModelConfig(
         model="local",
         max_concurrency=64,
@@ -58,25 +62,25 @@ async def throughput(backend: LocalBackend, debates: int, max_tokens: int) -> tu
     )
     model = Model(backend, config)
     debater, judge = ModelDebater(model), ModelJudge(model, probabilities="logprobs", max_reasks=0)
-    questions = logical_deduction(LogicalDeductionDataset(objects=3, limit=debates))
+    questions = logical_deduction(LogicalDeductionDataset(objects=3, limit=n))
     jobs = [
-        LiveJob(
-            debate_id=f"bench-{debates}-{q.id}",
-            question=q,
-            protocol=SequentialDebate(rounds=1),
-            debaters=debater,
-            judge=judge,
-            seed=i,
-        )
+        LiveJob(f"bench-{n}-{q.id}", q, SequentialDebate(rounds=1), debater, judge, seed=i)
         for i, q in enumerate(questions)
     ]
     started = time.perf_counter()
-    transcripts = await run_many(jobs, concurrency=debates)
+    transcripts = await run_many(jobs, concurrency=concurrency)
     seconds = time.perf_counter() - started
     failed = [t.error for t in transcripts if t.error]
     if failed:
         raise SystemExit(f"debates failed: {failed[0]}")
-    return seconds, sum(t.usage.output_tokens for t in transcripts)
+    parsed = sum(1 for t in transcripts if t.verdict is not None and t.verdict.parsed)
+    return seconds, sum(t.usage.output_tokens for t in transcripts), parsed
+
+
+async def throughput(backend: LocalBackend, debates: int, max_tokens: int) -> tuple[float, int]:
+    """``debates`` debates all at once: wall seconds and generated tokens."""
+    seconds, tokens, _ = await logic_debates(backend, debates, debates, max_tokens)
+    return seconds, tokens
 
 
 async def decoding(backend: LocalBackend, rows: int, max_tokens: int) -> tuple[float, int]:

@@ -24,15 +24,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from debate import ModelDebater
-from debate.batch import LiveJob, run_many
-from debate.models import Backend, Model, ModelConfig, SamplingSettings
+from local_batching import logic_debates
+
+from debate.models import Backend
 from debate.models.local import LocalBackend
 from debate.models.local_store import DEFAULT_LOCAL_MODEL, KNOWN_MODELS, packaged_gguf
 from debate.models.openai_backend import OpenAIBackend
-from evals.bigbench import LogicalDeductionDataset, logical_deduction
-from judges.model_judge import ModelJudge
-from protocols import SequentialDebate
 
 
 def free_port() -> int:
@@ -65,32 +62,11 @@ async def debates(
     backend: Backend, n: int, concurrency: int, max_tokens: int
 ) -> tuple[float, int, int]:
     """Wall seconds, generated tokens and verdicts parsed, for ``n`` debates."""
-    config = ModelConfig(
-        model="local",
-        max_concurrency=64,
-        timeout_s=None,
-        max_retries=0,
-        sampling=SamplingSettings(max_tokens=max_tokens),
-    )
-    model = Model(backend, config)
-    debater, judge = ModelDebater(model), ModelJudge(model, probabilities="logprobs", max_reasks=0)
-    questions = logical_deduction(LogicalDeductionDataset(objects=3, limit=n))
-    jobs = [
-        LiveJob(f"bench-{q.id}", q, SequentialDebate(rounds=1), debater, judge, seed=i)
-        for i, q in enumerate(questions)
-    ]
-    started = time.perf_counter()
     try:
-        transcripts = await run_many(jobs, concurrency=concurrency)
+        return await logic_debates(backend, n, concurrency, max_tokens)
     finally:
         if isinstance(backend, OpenAIBackend):  # its client belongs to this event loop
             await backend.aclose()
-    seconds = time.perf_counter() - started
-    failed = [t.error for t in transcripts if t.error]
-    if failed:
-        raise SystemExit(f"debates failed: {failed[0]}")
-    parsed = sum(1 for t in transcripts if t.verdict is not None and t.verdict.parsed)
-    return seconds, sum(t.usage.output_tokens for t in transcripts), parsed
 
 
 def report(name: str, n: int, c: int, seconds: float, tokens: int, parsed: int) -> None:
