@@ -195,17 +195,23 @@ async def test_the_sdk_is_imported_off_the_event_loop(monkeypatch: pytest.Monkey
     assert reply.text == "ok" and waited == [True]
 
 
-async def test_prepare_runs_once_per_event_loop_and_a_cache_hit_needs_none(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    builds: list[int] = []
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per SDK client built while the test runs."""
+    built: list[int] = []
     real = SDKBackend._make_client
 
     def counted(self: SDKBackend, sdk: ModuleType, http_client: Any) -> Any:
-        builds.append(1)
+        built.append(1)
         return real(self, sdk, http_client)
 
     monkeypatch.setattr(SDKBackend, "_make_client", counted)
+    return built
+
+
+async def test_prepare_runs_once_per_event_loop_and_a_cache_hit_needs_none(
+    tmp_path: Any, builds: list[int]
+) -> None:
     async with FakeAPIServer(FunctionBackend(lambda r: "ok")) as server:
         backend = make_backend("openai", server)
         async with Model(backend, ModelConfig(model="m", cache_dir=tmp_path)) as model:
@@ -216,19 +222,9 @@ async def test_prepare_runs_once_per_event_loop_and_a_cache_hit_needs_none(
     assert hit.cached and len(builds) == 1
 
 
-async def test_many_first_calls_wait_for_one_preparation_together(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_many_first_calls_wait_for_one_preparation_together(builds: list[int]) -> None:
     """200 calls arriving before the client exists: one import, one client, and no chain of
     lock hand-offs (each waiting call woken by the one before it, a loop turn apiece)."""
-    builds: list[int] = []
-    real = SDKBackend._make_client
-
-    def counted(self: SDKBackend, sdk: ModuleType, http_client: Any) -> Any:
-        builds.append(1)
-        return real(self, sdk, http_client)
-
-    monkeypatch.setattr(SDKBackend, "_make_client", counted)
     backend = OpenAIBackend(base_url="http://127.0.0.1:1/v1", api_key=KEY)
     loop = asyncio.get_running_loop()
     turns = 0
