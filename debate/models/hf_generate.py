@@ -183,6 +183,7 @@ class HFEngine:
         self.prefix = PrefixCache(max_bytes=prefix_cache_mb * 2**20) if reusable else None
         # Fast tokenizers are not safe to share across threads mid-call.
         self._tokenizer_lock = threading.Lock()
+        self._letter_ids: dict[tuple[str, ...], tuple[int, ...]] = {}
 
     def encode(self, request: GenerateRequest) -> Encoded:
         top = _logprob_option(request.extra)
@@ -209,14 +210,20 @@ class HFEngine:
         )
 
     def _letter_tokens(self, letters: list[str]) -> tuple[int, ...]:
-        """Each letter's token, where it is one token (a letter that is not stays out)."""
+        """Each letter's token, where it is one token (a letter that is not stays out);
+        tokenized once per set of letters, not on every judge call."""
+        key = tuple(letters)
+        known = self._letter_ids.get(key)
+        if known is not None:
+            return known
         tokens = []
         with self._tokenizer_lock:
             for letter in letters:
                 ids = self.loaded.tokenizer(letter, add_special_tokens=False)["input_ids"]
                 if len(ids) == 1:
                     tokens.append(int(ids[0]))
-        return tuple(tokens)
+        self._letter_ids[key] = tuple(tokens)
+        return self._letter_ids[key]
 
     def _decode(self, ids: list[int]) -> str:
         with self._tokenizer_lock:
