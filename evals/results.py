@@ -126,9 +126,7 @@ def _cell_result(cell: dict[str, Any], transcripts: list[Transcript]) -> CellRes
         accuracy=sum(scores) / n if n else math.nan,
         ci_low=low,
         ci_high=high,
-        parse_failures=sum(
-            1 for t in transcripts if t.verdict is not None and not t.verdict.parsed
-        ),
+        parse_failures=verdicts - parsed,
         errors=sum(1 for t in transcripts if t.error is not None),
         mean_p_correct=sum(probs) / n if n else None,
         brier=brier_score(probs) if n else None,
