@@ -143,6 +143,12 @@ class Protocol(BaseModel):
         """Whether any round has a debater speak (the naive judge has none)."""
         return any(r.speakers and not r.asks_judge for r in self.cached_schedule())
 
+    def speaking_seats(self) -> list[str]:
+        """The seats that speak in the debaters' rounds, in order of first speech (two in a
+        debate, one in consultancy, none for the naive judge)."""
+        names = [n for r in self.cached_schedule() if not r.asks_judge for n in r.speakers]
+        return list(dict.fromkeys(names))
+
     def needs_questioning_judge(self) -> bool:
         """Whether the schedule has judge questions (the judge must be a QuestioningJudge)."""
         return any(r.asks_judge for r in self.cached_schedule())

@@ -23,17 +23,27 @@ if TYPE_CHECKING:
 
 
 class SimulatedDebaterSpec(Spec):
-    """Honest on the correct answer, lying otherwise (evidence domain)."""
+    """Honest on the correct answer, lying otherwise (evidence domain); ``skill`` is the
+    chance that it finds its best move on a turn (else it cites nothing), so debaters of
+    graded, known strength can be played against each other (tournaments)."""
 
     kind: Literal["simulated"] = "simulated"
+    name: str | None = Field(default=None, description="label in results")
+    skill: float = Field(
+        default=1.0, ge=0, le=1, description="chance of finding the best move each turn"
+    )
 
     def label(self) -> str:
-        return "simulated"
+        if self.name is not None:
+            return self.name
+        return "simulated" if self.skill == 1 else f"simulated-{self.skill:g}"
 
 
 @register("debater", "simulated", SimulatedDebaterSpec)
 def simulated_debater(spec: SimulatedDebaterSpec, components: Components) -> Debater:
-    return EvidenceDebater()
+    # Unnamed, the transcripts' agent is still called what it always was.
+    default = "evidence-sim" if spec.skill == 1 else f"evidence-sim-{spec.skill:g}"
+    return EvidenceDebater(spec.name or default, skill=spec.skill)
 
 
 class ModelRoleSpec(Spec):

@@ -1,4 +1,5 @@
-"""Turn an ``EvalConfig`` into data jobs, checking every compatibility rule first.
+"""Turn a run config (an eval, a tournament) into data jobs, checking every compatibility
+rule first.
 
 Roles are built once here (by ``Components``) to check them against the questions before
 anything is written; the same components can then run the jobs in process, so nothing is
@@ -23,7 +24,7 @@ from debate.registry import Spec, label
 from debate.roles import Judge, QuestioningJudge
 from debate.seeds import derive_seed
 from debate.types import Question
-from evals.config import EvalConfig
+from evals.config import DebateRunConfig
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class EvalCell:
     protocol: Protocol
     protocol_spec: ProtocolSpec
     judge: Spec
+    seats: SeatSpecs
 
 
 def role_context(config: Any) -> RoleContext:
@@ -51,22 +53,27 @@ def _cell_id(cell: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def eval_cells(config: EvalConfig) -> list[EvalCell]:
-    """The protocol x judge cells of an eval, in config order, each with its parameters."""
+def eval_cells(config: DebateRunConfig) -> list[EvalCell]:
+    """The protocol x judge x lineup cells of a run, in config order, each with its
+    parameters (a lineup's labels, such as a tournament's honest and lying players, come
+    after the judge)."""
     cells: list[EvalCell] = []
     seen: set[str] = set()
     for spec in config.protocols:
         protocol = spec.build()
+        lineups = config.lineups(protocol)
         for judge_spec in config.judges:
-            cell = {
-                "protocol": protocol.name,
-                "judge": label(judge_spec),
-                **protocol.settings(),
-            }
-            if _cell_id(cell) in seen:
-                raise ConfigError(f"cell {cell} is listed twice (repeat protocols or judges)")
-            seen.add(_cell_id(cell))
-            cells.append(EvalCell(cell, protocol, spec, judge_spec))
+            for lineup in lineups:
+                cell = {
+                    "protocol": protocol.name,
+                    "judge": label(judge_spec),
+                    **lineup.labels,
+                    **protocol.settings(),
+                }
+                if _cell_id(cell) in seen:
+                    raise ConfigError(f"cell {cell} is listed twice (repeat protocols or judges)")
+                seen.add(_cell_id(cell))
+                cells.append(EvalCell(cell, protocol, spec, judge_spec, lineup.seats))
     return cells
 
 
@@ -108,7 +115,7 @@ def check_compatible(
 
 
 def build_jobs(
-    config: EvalConfig,
+    config: DebateRunConfig,
     questions: list[Question],
     components: Components | None = None,
 ) -> list[DebateJob]:
@@ -121,8 +128,7 @@ def build_jobs(
     """
     context = role_context(config)
     components = components or Components()
-    seat_specs: SeatSpecs = config.seat_specs()
-    debaters = [components.build("debater", spec, context) for spec in seat_specs.specs()]
+    debaters = [components.build("debater", spec, context) for spec in config.debater_specs()]
     built = {label(j): components.build("judge", j, context) for j in config.judges}
     cells = eval_cells(config)
     check_compatible(cells, questions, debaters, built)
@@ -153,7 +159,7 @@ def build_jobs(
                         debate_id=debate_id,
                         question=question,
                         protocol=each.protocol_spec,
-                        debaters=seat_specs,
+                        debaters=each.seats,
                         judge=each.judge,
                         seed=seed,
                         shown=tuple(shown),

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import Field, ValidationError
 
@@ -23,7 +24,19 @@ from debate.quotes import EvidencePolicy
 from debate.registry import DatasetField, DebaterField, JudgeField, Spec
 from debate.role_specs import SimulatedDebaterSpec
 
-__all__ = ["DatasetSpec", "EvalConfig", "ProtocolSpec", "Spec", "load_config", "parse_config"]
+if TYPE_CHECKING:
+    from debate.protocol import Protocol
+
+__all__ = [
+    "DatasetSpec",
+    "DebateRunConfig",
+    "EvalConfig",
+    "Lineup",
+    "ProtocolSpec",
+    "Spec",
+    "load_config",
+    "parse_config",
+]
 
 DEFAULT_DATA_DIR = Path("../shared/data")
 
@@ -45,10 +58,20 @@ def _default_dataset() -> Any:
     return EvidenceDataset()
 
 
-class EvalConfig(Spec):
-    """A whole eval: every protocol x judge cell over every question."""
+@dataclass(frozen=True)
+class Lineup:
+    """Who debates in a group of cells: the seat specs, and the labels the cells carry (an
+    eval has one lineup with no labels; a tournament one per pairing of its players)."""
 
-    type: Literal["eval"] = Field(default="eval", description="the experiment type")
+    labels: dict[str, str]
+    seats: SeatSpecs
+
+
+class DebateRunConfig(Spec):
+    """What every run of debates over a dataset shares (an eval, a tournament): the
+    questions, protocols, judges, answer orders, seeds and prompts. A subclass says who
+    debates (``lineups``); ``evals.build`` turns it into jobs."""
+
     name: str = Field(default="eval", description="title of the report")
     plugins: list[str] = Field(
         default_factory=list,
@@ -64,16 +87,6 @@ class EvalConfig(Spec):
         default=None, ge=1, description="use only the first N questions of the dataset"
     )
     protocols: list[ProtocolSpec] = Field(min_length=1)
-    debater: DebaterField = Field(
-        default_factory=SimulatedDebaterSpec, description="plays every seat not named below"
-    )
-    seats: dict[str, DebaterField] = Field(
-        default_factory=dict, description="debaters by seat name (e.g. debater_A)"
-    )
-    sides: dict[Side, DebaterField] = Field(
-        default_factory=dict,
-        description="debaters by side: 'honest' defends the correct answer, 'liar' the others",
-    )
     judges: list[JudgeField] = Field(min_length=1)
     order: Literal["cell", "question"] = Field(
         default="cell",
@@ -100,11 +113,16 @@ class EvalConfig(Spec):
         default_factory=EvidencePolicy, description="how quotes of hidden passages are checked"
     )
 
-    def seat_specs(self) -> SeatSpecs:
-        return SeatSpecs(default=self.debater, seats=self.seats, sides=self.sides)
+    def lineups(self, protocol: Protocol) -> list[Lineup]:
+        """Who debates under ``protocol``: one lineup per group of cells."""
+        raise NotImplementedError
 
-    def quick(self) -> EvalConfig:
-        """The same eval on only ``quick_questions`` questions (tests, smoke checks)."""
+    def debater_specs(self) -> list[Spec]:
+        """Every debater spec of the run (built once, and checked, before anything runs)."""
+        raise NotImplementedError
+
+    def quick(self) -> Self:
+        """The same run on only ``quick_questions`` questions (tests, smoke checks)."""
         n = self.quick_questions
         limited = getattr(self.dataset, "limited", None)
         dataset = limited(n) if callable(limited) else None
@@ -112,7 +130,51 @@ class EvalConfig(Spec):
             update: dict[str, Any] = {"dataset": dataset}
         else:
             update = {"limit": min(self.limit or n, n)}
-        return self.model_copy(update={**update, "name": f"{self.name} (quick)"})
+        roles = {"judges": quick_role(self.judges), **self.quick_debaters()}
+        return self.model_copy(update={**update, **roles, "name": f"{self.name} (quick)"})
+
+    def quick_debaters(self) -> dict[str, Any]:
+        """The fields holding debaters, in their ``--quick`` form (``quick_role``)."""
+        return {}
+
+
+class EvalConfig(DebateRunConfig):
+    """A whole eval: every protocol x judge cell over every question."""
+
+    type: Literal["eval"] = Field(default="eval", description="the experiment type")
+    debater: DebaterField = Field(
+        default_factory=SimulatedDebaterSpec, description="plays every seat not named below"
+    )
+    seats: dict[str, DebaterField] = Field(
+        default_factory=dict, description="debaters by seat name (e.g. debater_A)"
+    )
+    sides: dict[Side, DebaterField] = Field(
+        default_factory=dict,
+        description="debaters by side: 'honest' defends the correct answer, 'liar' the others",
+    )
+
+    def seat_specs(self) -> SeatSpecs:
+        return SeatSpecs(default=self.debater, seats=self.seats, sides=self.sides)
+
+    def lineups(self, protocol: Protocol) -> list[Lineup]:
+        return [Lineup({}, self.seat_specs())]
+
+    def debater_specs(self) -> list[Spec]:
+        return self.seat_specs().specs()
+
+    def quick_debaters(self) -> dict[str, Any]:
+        return {f: quick_role(getattr(self, f)) for f in ("debater", "seats", "sides")}
+
+
+def quick_role(value: Any) -> Any:
+    """``value`` (a role spec, or a list or table of them) with each spec that has a
+    ``--quick`` form of its own replaced by it (a pixel judge trains briefly)."""
+    if isinstance(value, list):
+        return [quick_role(item) for item in value]
+    if isinstance(value, dict):
+        return {key: quick_role(item) for key, item in value.items()}
+    shorten = getattr(value, "quick", None)
+    return shorten() if isinstance(value, Spec) and callable(shorten) else value
 
 
 CONFIG_FORMATS = {".toml": "TOML", ".json": "JSON"}

@@ -1,8 +1,8 @@
 """Datasets: question sources named in eval configs, by registered kind.
 
-Built-in kinds: ``evidence`` (generated known-truth questions), ``jsonl`` (one Question a
-line), and the BIG-bench tasks in ``evals.bigbench``; a plug-in or ``module:function``
-(called with the spec's ``settings``, returning questions) adds more.
+Built-in kinds: ``evidence`` and ``treesum`` (generated known-truth questions), ``jsonl``
+(one Question a line), and the BIG-bench tasks in ``evals.bigbench``; a plug-in or
+``module:function`` (called with the spec's ``settings``, returning questions) adds more.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError
 
 from debate.components import Components
 from debate.domains.evidence import EvidenceSettings, evidence_questions
+from debate.domains.treesum import MAX_LEAVES, treesum_questions
 from debate.errors import DataError, validation_message
 from debate.registry import Spec, register
 from debate.types import Question
@@ -36,6 +37,30 @@ class EvidenceDataset(DatasetSpec):
 @register("dataset", "evidence", EvidenceDataset)
 def _evidence(spec: EvidenceDataset, components: Components) -> list[Question]:
     return evidence_questions(spec.n, spec.seed, spec.settings)
+
+
+class TreeSumDataset(DatasetSpec):
+    """Generated tree-sum claims (``debate.domains.treesum``): the recursive protocols'
+    known-truth domain, with ``branching**depth`` leaves a question."""
+
+    kind: Literal["treesum"] = "treesum"
+    n: int = Field(default=100, ge=1, le=1_000_000, description="number of questions")
+    seed: int = Field(default=0, description="generator seed")
+    branching: int = Field(default=2, ge=2, le=64, description="sub-claims per claim")
+    depth: int = Field(default=4, ge=1, le=20, description="levels of decomposition")
+
+    def limited(self, n: int) -> DatasetSpec:
+        return self.model_copy(update={"n": min(self.n, n)})
+
+
+@register("dataset", "treesum", TreeSumDataset)
+def _treesum(spec: TreeSumDataset, components: Components) -> list[Question]:
+    if spec.branching**spec.depth > MAX_LEAVES:
+        raise DataError(
+            f"dataset treesum: branching**depth = {spec.branching}**{spec.depth} leaves is "
+            f"over the {MAX_LEAVES} a tree-sum claim may have"
+        )
+    return treesum_questions(spec.n, spec.seed, spec.branching, spec.depth)
 
 
 class JsonlDataset(DatasetSpec):

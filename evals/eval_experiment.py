@@ -7,19 +7,23 @@ on the chosen executor; ``report`` recomputes results from the stored transcript
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from debate.registry import register
-from evals.config import EvalConfig
+from evals.config import DebateRunConfig, EvalConfig
 from evals.experiments import RunOptions, RunUI, executor_for, fail
+from evals.results import CellResult
+
+C = TypeVar("C", bound=DebateRunConfig)
 
 
-class EvalExperiment:
+class EvalExperiment(Generic[C]):
+    """Runs any debate-run config (``C``): a subclass adds what its type reports."""
+
     type: ClassVar[str] = "eval"
 
-    def run(self, config: EvalConfig, run_dir: Path, options: RunOptions, ui: RunUI) -> None:
+    def run(self, config: C, run_dir: Path, options: RunOptions, ui: RunUI) -> None:
         from debate.progress import progress_observer
-        from evals.report import results_table
         from evals.runner import run_eval
 
         if options.dry_run:
@@ -39,7 +43,7 @@ class EvalExperiment:
             retry_failed=options.retry_failed,
             executor=executor,
         )
-        ui.show(results_table(outcome.results, config.name))
+        self.show_results(outcome.results, config, ui)
         if config.note:
             ui.say(f"note: {config.note}")
         ui.say(
@@ -64,7 +68,15 @@ class EvalExperiment:
                 f"{outcome.first_error}); they count as wrong; rerun them with --retry-failed"
             )
 
-    def _dry_run(self, config: EvalConfig, run_dir: Path, options: RunOptions, ui: RunUI) -> None:
+    def show_results(self, results: list[CellResult], config: C, ui: RunUI) -> None:
+        """The terminal's view of the cells (a tournament's many pairings show a summary)."""
+        from evals.report import results_table
+
+        ui.show(results_table(results, config.name))
+
+    def _dry_run(
+        self, config: DebateRunConfig, run_dir: Path, options: RunOptions, ui: RunUI
+    ) -> None:
         """Print the calls and estimated cost of a run; call no model and write nothing."""
         from evals.plan import plan_eval, plan_table
 
@@ -77,7 +89,7 @@ class EvalExperiment:
             "(outputs counted at max_tokens; nothing was called or written)"
         )
 
-    def report(self, config: EvalConfig | None, run_dir: Path, ui: RunUI) -> None:
+    def report(self, config: C, run_dir: Path, ui: RunUI) -> None:
         report_transcripts(run_dir, ui)
 
 
@@ -94,5 +106,5 @@ def report_transcripts(run_dir: Path, ui: RunUI) -> None:
 
 
 @register("experiment", "eval", EvalConfig)
-def eval_experiment(config: EvalConfig, components: Any) -> EvalExperiment:
+def eval_experiment(config: EvalConfig, components: Any) -> EvalExperiment[EvalConfig]:
     return EvalExperiment()

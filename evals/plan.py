@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.table import Table
 
@@ -26,11 +26,12 @@ from debate.registry import Spec
 from debate.runner import InProcessExecutor, pending_jobs, run_jobs
 from debate.types import Transcript, Usage
 from evals.build import build_jobs
-from evals.config import EvalConfig
+from evals.config import DebateRunConfig
 from evals.datasets import load_questions
 from transcripts.store import JsonlStore
 
 CHARS_PER_TOKEN = 4
+C = TypeVar("C", bound=DebateRunConfig)
 __all__ = ["DRY_TARGET", "dry_reply", "plan_eval", "plan_table", "require_prices"]
 
 
@@ -62,13 +63,13 @@ def _specs(value: object) -> Iterator[Spec]:
             yield from _specs(item)
 
 
-def model_specs(config: EvalConfig) -> list[Any]:
+def model_specs(config: DebateRunConfig) -> list[Any]:
     """Every model role of an eval (debaters, best-of-N rankers, judges): the specs that
     name a ``model`` (a ``ModelConfig``)."""
     return [s for s in _specs(config) if isinstance(getattr(s, "model", None), ModelConfig)]
 
 
-def require_prices(config: EvalConfig) -> None:
+def require_prices(config: DebateRunConfig) -> None:
     """``--max-cost`` cannot stop a run whose cost it cannot measure: every model needs a price."""
     for spec in model_specs(config):
         if spec.model.resolved_price() is None:
@@ -80,21 +81,29 @@ def require_prices(config: EvalConfig) -> None:
 
 
 def _planned(value: Any) -> Any:
-    """``value`` with every spec that says how (``planned()``) replaced for a dry run."""
+    """``value`` with every spec that says how (``planned()``) replaced for a dry run, at
+    any depth (a tournament's players hold their debaters); unchanged parts stay the same
+    objects."""
     if isinstance(value, list):
-        return [_planned(item) for item in value]
+        items = [_planned(item) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     if isinstance(value, dict):
-        return {key: _planned(item) for key, item in value.items()}
+        found = {key: _planned(item) for key, item in value.items()}
+        return value if all(found[k] is value[k] for k in value) else found
+    if not isinstance(value, Spec):
+        return value
     planned = getattr(value, "planned", None)
-    if isinstance(value, Spec) and callable(planned):
+    if callable(planned):
         return value.model_copy(update=planned())
-    return value
+    inner = {name: _planned(getattr(value, name)) for name in type(value).model_fields}
+    changed = {name: v for name, v in inner.items() if v is not getattr(value, name)}
+    return value.model_copy(update=changed) if changed else value
 
 
-def planning_config(config: EvalConfig) -> EvalConfig:
-    """The same eval with every model backend replaced by ``dry_reply`` and no cache."""
-    fields = ("debater", "seats", "sides", "judges")
-    return config.model_copy(update={f: _planned(getattr(config, f)) for f in fields})
+def planning_config(config: C) -> C:
+    """The same run with every model backend replaced by ``dry_reply`` and no cache."""
+    planned: C = _planned(config)
+    return planned
 
 
 @dataclass
@@ -138,7 +147,7 @@ def _tally(transcripts: Iterable[Transcript], prices: dict[str, bool]) -> list[P
 
 
 def plan_eval(
-    config: EvalConfig,
+    config: DebateRunConfig,
     run_dir: Path | None = None,
     data_root: Path | None = None,
     *,

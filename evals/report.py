@@ -114,7 +114,7 @@ def _labels(results: Sequence[CellResult]) -> tuple[list[str], str]:
     return labels, subtitle
 
 
-def _no_mathtext(text: str) -> str:
+def plot_text(text: str) -> str:
     # matplotlib reads $...$ as mathtext; a model name must not be typeset (nor control).
     return safe_text(text, multiline=False).replace("$", r"\$")
 
@@ -143,12 +143,12 @@ def plot_accuracy(path: Path, results: Sequence[CellResult], *, chance: float = 
     ax = fig.add_subplot()
     ax.barh(y, np.nan_to_num(acc), height=0.6, xerr=err, color="tab:blue", alpha=0.8, capsize=3)
     ax.axvline(chance, color="grey", linestyle="--", linewidth=1, label=f"chance ({chance:.2f})")
-    ticks = [_no_mathtext(f"{label} (n={r.n})") for label, r in zip(labels, results, strict=True)]
+    ticks = [plot_text(f"{label} (n={r.n})") for label, r in zip(labels, results, strict=True)]
     ax.set_yticks(y, ticks, fontsize=8)
     ax.set_ylim(len(results) - 0.4, -0.6)  # first cell on top
     ax.set_xlim(0.0, 1.0)
     ax.set_xlabel("judge accuracy (95% Wilson CI, clustered by question)")
-    ax.set_title(_no_mathtext(subtitle), fontsize=9)
+    ax.set_title(plot_text(subtitle), fontsize=9)
     fig.legend(loc="outside lower right", fontsize=8)
     fig.savefig(path, dpi=120)
 

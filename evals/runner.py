@@ -19,7 +19,7 @@ from debate.progress import DebateObserver, ProgressReporter
 from debate.roles import Judge
 from debate.runner import Executor, InProcessExecutor, RunStopped, pending_jobs, run_jobs
 from evals.build import build_jobs, eval_cells
-from evals.config import EvalConfig
+from evals.config import DebateRunConfig
 from evals.datasets import load_questions
 from evals.experiments import recorded_config
 from evals.plan import require_prices
@@ -47,7 +47,7 @@ class RunOutcome:
 
 
 def run_eval(
-    config: EvalConfig,
+    config: DebateRunConfig,
     run_dir: Path,
     *,
     resume: bool = False,
@@ -137,7 +137,7 @@ def write_outputs(
     results = summarize([*sourced, *transcripts, *rejudged])
     title = title or getattr(config, "name", None)
     note: str | None = getattr(config, "note", None)
-    if isinstance(config, EvalConfig):
+    if isinstance(config, DebateRunConfig):
         order = [json.dumps(cell.params, sort_keys=True) for cell in eval_cells(config)]
         rank = {key: i for i, key in enumerate(order)}
         results.sort(key=lambda r: rank.get(json.dumps(r.cell, sort_keys=True), len(rank)))

@@ -103,12 +103,13 @@ class TreeSumJudgeSpec(Spec):
     """The simulated judge of tree-sum claims (docs/recursive-debate.md)."""
 
     kind: Literal["treesum"] = "treesum"
+    name: str | None = Field(default=None, description="label in results")
     errors: list[AnyErrorModel] = Field(default_factory=list, description="applied in order")
     budget: int = Field(default=1, ge=1, le=2**20, description="leaves a naive judge reads")
     confidence: float = Field(default=0.9, gt=0.5, lt=1, description="its stated certainty")
 
     def label(self) -> str:
-        return "treesum-judge"
+        return self.name or "treesum-judge"
 
 
 @register("judge", "treesum", TreeSumJudgeSpec)
@@ -120,13 +121,14 @@ class TreeSumDebaterSpec(Spec):
     """Simulated tree-sum debaters; ``aware_of`` lists the judge errors liars steer to."""
 
     kind: Literal["treesum"] = "treesum"
+    name: str | None = Field(default=None, description="label in results")
     search: int | None = Field(default=None, ge=0, description="challenger checks; None: all")
     aware_of: list[SystematicError] = Field(
         default_factory=list, description="the judge's systematic errors an aware liar uses"
     )
 
     def label(self) -> str:
-        return "treesum-sim"
+        return self.name or "treesum-sim"
 
 
 @register("debater", "treesum", TreeSumDebaterSpec)

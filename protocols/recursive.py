@@ -16,13 +16,13 @@ from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
+from debate.domains.treesum import MAX_LEAVES
 from debate.errors import ConfigError
 from debate.moves import Challenge, Decomposition
 from debate.protocol import JUDGE, MAX_ROUNDS, Protocol, Round, register
 from debate.types import DebateSetup, Question, Seat, Turn
 
-MAX_LEAVES = 2**20
-"""Most leaves a tree-sum claim may have (each is generated and stored with the question)."""
+__all__ = ["MAX_LEAVES", "RecursiveConsultancy", "RecursiveDebate", "RecursiveEveryLevel"]
 
 
 @register

@@ -93,7 +93,9 @@ def test_a_job_names_its_protocol_and_roles_not_objects() -> None:
     dumped = json.loads(job.model_dump_json())
     assert dumped["protocol"] == {"name": "debate-sequential", "settings": {"rounds": 3}}
     assert dumped["judge"]["kind"] == "simulated" and dumped["debaters"]["default"] == {
-        "kind": "simulated"
+        "kind": "simulated",
+        "name": None,
+        "skill": 1.0,
     }
 
 

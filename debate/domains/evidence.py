@@ -15,6 +15,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field
 
 from debate.errors import ConfigError
+from debate.seeds import rng_for
 from debate.types import AgentInfo, DebaterView, JudgeView, Question, Speech
 
 SUSPECTS = ["Alice", "Bruno", "Chidi", "Dana", "Emeka", "Fatima", "Goran", "Hana", "Ivo"]
@@ -98,13 +99,20 @@ class EvidenceDebater:
     It plays any seat of a debate of any number of answers. Honest: refute a refutable fact
     an opponent (any other seat) cited if it can, else cite a new fact for its answer. Liar:
     cite a new misleading fact for its answer. Either rests when it has nothing left to cite.
+    With ``skill`` below 1 it finds that move on a turn with probability ``skill`` and
+    otherwise rests (a seeded draw per debate, seat and turn), so a stronger debater makes
+    more of the same case: its strength is known by construction.
     """
 
-    def __init__(self, name: str = "evidence-sim") -> None:
+    def __init__(self, name: str = "evidence-sim", *, skill: float = 1.0) -> None:
+        if not 0 <= skill <= 1:
+            raise ValueError(f"skill must lie in [0, 1], not {skill}")
         self.name = name
+        self.skill = skill
 
     def describe(self) -> AgentInfo:
-        return AgentInfo(kind="simulated", name=self.name)
+        settings = {} if self.skill == 1 else {"skill": self.skill}
+        return AgentInfo(kind="simulated", name=self.name, settings=settings)
 
     def check_question(self, question: Question) -> None:
         """It plays the evidence domain: a question without hidden facts gives it nothing."""
@@ -117,6 +125,10 @@ class EvidenceDebater:
     async def __call__(self, view: DebaterView) -> Speech:
         question = view.setup.question
         mine = view.setup.shown[view.seat.position]
+        if self.skill < 1:
+            rng = rng_for(view.setup.seed, "evidence-skill", view.seat.name, len(view.turns))
+            if rng.random() >= self.skill:
+                return Speech(text=f"I maintain that the answer is {view.answer}.")
         facts = {f.id: f for f in facts_of(question)}
         cited = {fid for t in view.turns for fid in t.evidence}
         refuted = {f.refutes for f in facts.values() if f.id in cited and f.refutes}

@@ -16,6 +16,8 @@ from debate.seeds import rng_for
 from debate.types import AgentInfo, DebaterView, Question, Speech, Turn
 
 KINDS = ("add", "sub", "mul", "mod")
+MAX_LEAVES = 2**20
+"""Most leaves a tree-sum claim may have (each is generated and stored with the question)."""
 LIAR_CONFIDENCE = 0.95
 HONEST_CONFIDENCE = 0.8
 
