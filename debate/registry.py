@@ -35,14 +35,15 @@ loading the entry point imports the module, whose ``@register`` makes the kind k
 
 BUILTIN_MODULES: dict[Group, tuple[str, ...]] = {
     "backend": ("debate.models.backend_specs",),
-    "debater": ("debate.role_specs", "judges.specs"),
-    "judge": ("judges.specs",),
-    "dataset": ("evals.datasets", "evals.bigbench"),
+    "debater": ("debate.role_specs", "judges.specs", "judges.pixels.specs"),
+    "judge": ("judges.specs", "judges.pixels.specs"),
+    "dataset": ("evals.datasets", "evals.bigbench", "judges.pixels.specs"),
     "experiment": (
         "evals.eval_experiment",
         "evals.rejudge",
         "evals.sweep.experiment",
         "evals.mnist.experiment",
+        "evals.tournament.experiment",
     ),
 }
 """Modules that register the built-in kinds (imported on first lookup; each is light: SDKs
