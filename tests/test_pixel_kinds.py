@@ -103,7 +103,7 @@ def test_a_tournament_of_search_players(tmp_path: Path, capsys: pytest.CaptureFi
         capsys, "run", "--config", str(config), "--out", str(out), "--data-dir", str(DATA)
     )
     assert code == 0, err
-    assert "ratings (Elo)" in stdout and "mcts-3" in stdout
+    assert "(Elo)" in stdout and "mcts-3" in stdout
     transcripts = load_transcripts(out / "transcripts.jsonl")
     assert len(transcripts) == 4 * 3  # pairings x images
     for t in transcripts:
