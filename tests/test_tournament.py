@@ -211,6 +211,20 @@ def test_treesum_tournament_recovers_the_search_order(
     assert stats["slope_self|exact"]["value"] > 0
 
 
+def test_the_houdini_may_be_the_liar_against_a_reference_player(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = evidence_tournament(oversight={"houdini": "liar", "reference": "s0.25"})
+    out, _ = run(tmp_path, capsys, data)
+    stats = json.loads((out / "tournament.json").read_text())["statistics"]
+    houdini = [stats[f"houdini|s{skill}"]["value"] for skill in SKILLS]
+    # Against a weak honest debater (who seldom refutes) a more skilled liar cites more
+    # misleading facts: it fools the judge more often.
+    assert spearmanr(SKILLS, houdini).statistic >= 0.8, houdini
+    assert houdini[-1] > houdini[0] and stats["houdini_slope"]["value"] > 0
+    assert "against s0.25 as honest debater" in (out / "report.md").read_text()
+
+
 def test_resume_and_report_recompute_the_same_figures(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -243,6 +257,7 @@ def test_names_are_shown_literally(tmp_path: Path, capsys: pytest.CaptureFixture
         ({"players": [{"name": "a", "debater": {"kind": "simulated"}}] * 2}, "unique"),
         ({"judge_capability": {"nobody": 1.0}}, "nobody"),
         ({"rating_protocol": "recursive"}, "rating_protocol"),
+        ({"oversight": {"houdini": "liar", "reference": "nobody"}}, "reference"),
         (
             {
                 "protocols": [

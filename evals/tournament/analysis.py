@@ -35,6 +35,10 @@ class Setting:
     gaps: list[float]
     max_steps: int
     prior: float
+    houdini: str = "self-play"
+    """Who the Houdini is: 'self-play' (a player on both sides) or 'liar' (against
+    ``reference``, the honest player)."""
+    reference: str | None = None
     consultancies: tuple[str, ...] = ()
     """Protocols with one debater (each player consults, honest or lying)."""
     baselines: tuple[str, ...] = ()
@@ -189,16 +193,21 @@ def _role_wins(
 
 
 def _oversight_stats(out: Stats, t: Totals, s: Setting) -> None:
-    """Engels et al.: the judge as Guard, the self-play debater as Houdini (the Guard wins
-    when it finds the truth); domain Elo of both against general capability."""
+    """Engels et al.: the judge as Guard, the debater as Houdini (in self-play, or lying
+    against the reference player); the Guard wins when it finds the truth. Domain Elo of
+    both against general capability."""
     guards = {g: i for i, g in enumerate(s.judges)}
     houdinis = {p: len(guards) + i for i, p in enumerate(s.players)}
     wins = np.zeros((len(guards) + len(houdinis),) * 2)
     mask = t.tallies.mask(("rated", True), ("protocol", s.rating_protocol), ("debated", True))
     for row in np.flatnonzero(mask):
         group = t.tallies.groups[row]
-        g, h = guards.get(group.judge), houdinis.get(group.honest)
-        if g is not None and h is not None and group.honest == group.liar:
+        g, h = guards.get(group.judge), houdinis.get(group.liar)
+        if s.houdini == "self-play":
+            faced = group.honest == group.liar
+        else:
+            faced = group.honest == (s.reference or s.players[0])
+        if g is not None and h is not None and faced:
             wins[g, h] += t.score[row]
             wins[h, g] += t.count[row] - t.score[row]
     elo = fit_wins(wins, s.prior)

@@ -48,6 +48,14 @@ class OversightSpec(Spec):
         description="capability gaps between the first Guard and the target Houdini",
     )
     max_steps: int = Field(default=10, ge=1, le=1000, description="most oversight steps tried")
+    houdini: Literal["self-play", "liar"] = Field(
+        default="self-play",
+        description="'self-play': the Houdini is a player debating itself (the paper's debate "
+        "game); 'liar': the lying player against the honest reference player",
+    )
+    reference: str | None = Field(
+        default=None, description="the honest player that liars face ('liar'); None: the first"
+    )
 
 
 class TournamentConfig(DebateRunConfig):
@@ -84,6 +92,9 @@ class TournamentConfig(DebateRunConfig):
             raise ValueError(
                 f"judge_capability names judges not in the tournament: {', '.join(unknown)}"
             )
+        reference = self.oversight.reference
+        if reference is not None and reference not in names:
+            raise ValueError(f"oversight.reference {reference!r} is not one of the players")
         protocols = [p.name for p in self.protocols]
         repeated = sorted({n for n in protocols if protocols.count(n) > 1})
         if repeated:

@@ -53,6 +53,8 @@ def setting_of(config: TournamentConfig) -> Setting:
         gaps=list(config.oversight.gaps),
         max_steps=config.oversight.max_steps,
         prior=DEFAULT_PRIOR,
+        houdini=config.oversight.houdini,
+        reference=config.oversight.reference,
         consultancies=tuple(by_seats.get(1, [])),
         baselines=tuple(by_seats.get(0, [])),
     )
@@ -222,10 +224,16 @@ def _oversight(a: Analysis, s: Setting) -> list[str]:
             "(`capability`); not computed.",
             "",
         ]
+    if s.houdini == "self-play":
+        who = "the debater in self-play (the same player on both sides)"
+    else:
+        who = (
+            f"the lying debater, against {md_escape(s.reference or s.players[0])} as honest debater"
+        )
     parts += [
-        "Guard: the judge; Houdini: the debater in self-play, who wins when the judge picks "
-        "the lie. Domain Elo from a Bradley-Terry fit over every Guard x Houdini self-play "
-        "debate; fits are double ReLUs chosen by AICc.",
+        f"Guard: the judge; Houdini: {who}; the Houdini wins when the judge picks the lie. "
+        "Domain Elo from one Bradley-Terry fit over every Guard x Houdini debate of "
+        f"{md_escape(str(s.rating_protocol))}; fits are double ReLUs chosen by AICc.",
         "",
     ]
     rows = [[md_escape(g), "Guard", f"{caps[g]:g}", _ci(a, f"guard|{g}")] for g in guards]
