@@ -113,3 +113,17 @@ def test_a_tournament_of_search_players(tmp_path: Path, capsys: pytest.CaptureFi
             expected = t.cell["honest"] if honest else t.cell["liar"]
             assert t.debaters[seat.name].name == ("greedy" if expected == "greedy" else "mcts")
     assert (out / "ratings.csv").read_text().count("\n") == 1 + 2
+
+
+def test_a_long_training_is_never_silent(monkeypatch: pytest.MonkeyPatch) -> None:
+    import judges.pixels.training as training
+
+    clock = iter([0.0, 10.0, 20.0, 31.0, 40.0, 75.0, 80.0])
+    monkeypatch.setattr(training.time, "perf_counter", lambda: next(clock))
+    lines: list[str] = []
+    progress = training.logged_progress(lines.append, every_s=30.0)
+    for step in (1, 2, 3, 4, 5):  # of 1000 batches: never a 5% step
+        progress(step, 1000, None)
+    assert lines == ["  3/1000 batches, 31 s", "  5/1000 batches, 75 s"]
+    progress(50, 1000, 0.5)  # the 5% step, with a held-out accuracy
+    assert lines[-1] == "  50/1000 batches, 80 s, held-out accuracy 0.500"

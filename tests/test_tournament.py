@@ -242,6 +242,59 @@ def test_resume_and_report_recompute_the_same_figures(
     assert len({t.debate_id for t in transcripts}) == len(transcripts)  # exactly once
 
 
+def test_any_executor_gives_the_same_tournament(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = evidence_tournament(n=4)
+    (tmp_path / "here").mkdir()
+    (tmp_path / "there").mkdir()
+    here, _ = run(tmp_path / "here", capsys, data)
+    there, _ = run(tmp_path / "there", capsys, data, "--executor", "processes", "--workers", "2")
+    for name in ("tournament.json", "ratings.csv", "crossplay.csv", "results.csv"):
+        assert (here / name).read_bytes() == (there / name).read_bytes(), name
+
+
+def test_a_dry_run_plans_every_pairings_calls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = {
+        "kind": "model",
+        "backend": {"kind": "python", "target": "tests.test_jobs_data:model_reply"},
+        "model": {"model": "fn-model"},
+    }
+    data = evidence_tournament(n=2)
+    data["dataset"] = {"kind": "logical-deduction", "limit": 2}
+    data["protocols"] = [{"name": "debate-sequential", "settings": {"rounds": 1}}]
+    data["players"] = [
+        {"name": "one", "debater": {**model, "name": "one"}},
+        {"name": "two", "debater": {**model, "name": "two", "best_of": 2}},
+    ]
+    data["judges"] = [{**model, "kind": "model", "name": "judge"}]
+    data["judge_capability"] = {}
+    config = tmp_path / "t.json"
+    config.write_text(json.dumps(data))
+    out = tmp_path / "run"
+    code, stdout, err = run_cli(
+        capsys,
+        "run",
+        "--config",
+        str(config),
+        "--out",
+        str(out),
+        "--dry-run",
+        "--data-dir",
+        "../shared/data",
+    )
+    assert code == 0, err
+    # 4 pairings x 2 questions x 2 orders = 16 debates of 2 speeches and a verdict each.
+    # "two" speaks once in (one, two) and (two, one) and twice in (two, two): 4 speeches a
+    # question and order, 16 in all, each 2 candidates and 2 preference calls (4, not 1).
+    assert "16 debates planned" in stdout
+    calls = int(stdout.split("debates planned (0 already stored), ")[1].split(" model calls")[0])
+    assert calls == 16 * 3 + 16 * (4 - 1)
+    assert not out.exists() or not (out / "transcripts.jsonl").exists()
+
+
 def test_names_are_shown_literally(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = evidence_tournament(n=3)
     data["judges"] = [{**PERFECT, "name": "[red]j$x$|*"}]

@@ -6,7 +6,6 @@ it sees ``k`` pixels drawn at random among the nonzero ones (what it was trained
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from evals.mnist.cells import Cell, JudgeAloneLine
 from evals.mnist.config import MnistDebateConfig
 from judges.pixels.checkpoint import TrainedJudge, ensure_judge, judge_path
 from judges.pixels.evaluator import PixelEvaluator
+from judges.pixels.training import logged_progress
 
 
 def load_judges(
@@ -31,7 +31,7 @@ def load_judges(
             config.judge_dir,
             device=config.device,
             threads=config.judge.threads,
-            progress=_progress(log),
+            progress=logged_progress(log),
             on_train=lambda cfg, where: log(
                 f"training the {cfg.pixels}-pixel judge ({cfg.steps} batches) into {where}"
             ),
@@ -50,17 +50,6 @@ def _precision(judge: TrainedJudge) -> str:
     if speed is not None:
         return speed.describe()
     return f"{judge.report.precision or 'unrecorded precision'} autocast"
-
-
-def _progress(log: Callable[[str], None]) -> Callable[[int, int, float | None], None]:
-    started = time.perf_counter()
-
-    def progress(step: int, total: int, accuracy: float | None) -> None:
-        if accuracy is not None or step % max(total // 20, 1) == 0:
-            held_out = "" if accuracy is None else f", held-out accuracy {accuracy:.3f}"
-            log(f"  {step}/{total} batches, {time.perf_counter() - started:.0f} s{held_out}")
-
-    return progress
 
 
 def judge_alone(

@@ -14,6 +14,7 @@ evaluator (with its logits cache) serve every debater and judge of the same reci
 from __future__ import annotations
 
 import random
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -59,13 +60,29 @@ def evaluator(spec: PixelJudgeSpec, components: Components) -> PixelEvaluator:
         from evals.config import data_dir
         from judges.pixels.checkpoint import ensure_judge
         from judges.pixels.evaluator import PixelEvaluator
+        from judges.pixels.training import logged_progress
 
         mnist = data_dir(components.data_root) / "mnist"
-        judge = ensure_judge(spec.recipe, mnist, Path(spec.judge_dir), device=spec.device)
+        judge = ensure_judge(
+            spec.recipe,
+            mnist,
+            Path(spec.judge_dir),
+            device=spec.device,
+            progress=logged_progress(_log),
+            on_train=lambda recipe, where: _log(
+                f"training the {recipe.pixels}-pixel judge ({recipe.steps} batches) into "
+                f"{where}; it is cached there for every later run"
+            ),
+        )
         return PixelEvaluator(judge)
 
     key = f"pixel-evaluator|{spec.recipe.model_dump_json()}|{spec.judge_dir}|{spec.device}"
     return components.shared(key, load)
+
+
+def _log(message: str) -> None:
+    """Training a judge takes minutes before any debate starts: it says so on stderr."""
+    print(message, file=sys.stderr, flush=True)
 
 
 @register("judge", "pixel", PixelJudgeSpec)

@@ -26,6 +26,24 @@ from judges.pixels.network import SparsePixelNet, encode, sample_pixels
 from judges.pixels.speed import Precision, SpeedChoice
 
 TrainProgress = Callable[[int, int, float | None], None]
+
+
+def logged_progress(log: Callable[[str], None], every_s: float = 30.0) -> TrainProgress:
+    """A training progress callback that logs each 5% of the batches, each held-out
+    accuracy, and at least every ``every_s`` seconds (a long training is never silent)."""
+    started = last = time.perf_counter()
+
+    def progress(step: int, total: int, accuracy: float | None) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        if accuracy is not None or step % max(total // 20, 1) == 0 or now - last >= every_s:
+            last = now
+            held_out = "" if accuracy is None else f", held-out accuracy {accuracy:.3f}"
+            log(f"  {step}/{total} batches, {now - started:.0f} s{held_out}")
+
+    return progress
+
+
 """Called with (steps done, steps in all, latest validation accuracy or None)."""
 
 
