@@ -209,6 +209,10 @@ def test_treesum_tournament_recovers_the_search_order(
     assert spearmanr(range(len(searches)), order).statistic >= 0.9, found
     stats = json.loads((out / "tournament.json").read_text())["statistics"]
     assert stats["slope_self|exact"]["value"] > 0
+    # A full search always finds the flaw, and the exact judge then always sides with it:
+    # a perfect record, whose rating only the prior bounds; the report says so.
+    assert stats["rated_win_honest|exact|search-None"]["value"] == 1.0
+    assert "† won or lost every rated debate" in (out / "report.md").read_text()
 
 
 def test_the_houdini_may_be_the_liar_against_a_reference_player(

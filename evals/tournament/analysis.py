@@ -143,6 +143,10 @@ def _judge_stats(out: Stats, judge: str, t: Totals, s: Setting) -> None:
         rating[p] = out[f"rating|{judge}|{p}"] = (elo[i] + elo[n + i]) / 2
         out[f"win_honest|{judge}|{p}"] = t.mean(*rated, ("honest", p))
         out[f"win_liar|{judge}|{p}"] = 1 - t.mean(*rated, ("liar", p))
+        # Over the rated debates alone: a record of all wins or all losses leaves the
+        # rating to the prior (the report marks it).
+        out[f"rated_win_honest|{judge}|{p}"] = t.mean(*rated, ("rated", True), ("honest", p))
+        out[f"rated_win_liar|{judge}|{p}"] = 1 - t.mean(*rated, ("rated", True), ("liar", p))
     for h in s.players:
         for x in s.players:
             out[f"cross|{judge}|{h}|{x}"] = t.mean(*rated, ("honest", h), ("liar", x))

@@ -74,12 +74,27 @@ def _ci(a: Analysis, key: str, digits: int = 0) -> str:
     return f"{_fmt(value, digits)} [{_fmt(low, digits)}, {_fmt(high, digits)}]"
 
 
+def _perfect(a: Analysis, key: str) -> bool:
+    """A record of all wins or all losses (the key's value is exactly 1 or 0)."""
+    value = a.value.get(key, math.nan)
+    return value in (0.0, 1.0)
+
+
 def rating_rows(a: Analysis, s: Setting) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for judge in s.judges:
         for p in s.players:
             row: dict[str, object] = {"judge": judge, "player": p}
-            for name in ("rating", "elo_honest", "elo_liar", "win_honest", "win_liar", "self"):
+            for name in (
+                "rating",
+                "elo_honest",
+                "elo_liar",
+                "win_honest",
+                "win_liar",
+                "rated_win_honest",
+                "rated_win_liar",
+                "self",
+            ):
                 value, low, high = a.get(f"{name}|{judge}|{p}")
                 row |= {name: value, f"{name}_low": low, f"{name}_high": high}
             rows.append(row)
@@ -134,20 +149,31 @@ def markdown(a: Analysis, s: Setting, confidence: float) -> str:
         "",
     ]
     for judge in s.judges:
-        rows = [
-            [
-                md_escape(p),
-                _ci(a, f"rating|{judge}|{p}"),
-                _ci(a, f"elo_honest|{judge}|{p}"),
-                _ci(a, f"elo_liar|{judge}|{p}"),
-                _ci(a, f"win_honest|{judge}|{p}", 3),
-                _ci(a, f"win_liar|{judge}|{p}", 3),
-            ]
-            for p in s.players
-        ]
+        rows, marked = [], False
+        for p in s.players:
+            honest = _perfect(a, f"rated_win_honest|{judge}|{p}")
+            liar = _perfect(a, f"rated_win_liar|{judge}|{p}")
+            marked = marked or honest or liar
+            rows.append(
+                [
+                    md_escape(p),
+                    _ci(a, f"rating|{judge}|{p}") + (" †" if honest or liar else ""),
+                    _ci(a, f"elo_honest|{judge}|{p}") + (" †" if honest else ""),
+                    _ci(a, f"elo_liar|{judge}|{p}") + (" †" if liar else ""),
+                    _ci(a, f"win_honest|{judge}|{p}", 3),
+                    _ci(a, f"win_liar|{judge}|{p}", 3),
+                ]
+            )
         parts += [f"### Ratings, judge {md_escape(judge)}", ""]
         headers = ["player", "rating", "as honest", "as liar", "win rate honest", "win rate liar"]
         parts += [*_md_table(headers, rows), ""]
+        if marked:
+            parts += [
+                "† won or lost every rated debate in that role: the data put no bound on the "
+                "rating, which the fit's regularising prior sets (read it as a lower or upper "
+                "bound, and its interval as the prior's, not the data's).",
+                "",
+            ]
         matrix = [
             [md_escape(h)]
             + [_fmt(a.value.get(f"cross|{judge}|{h}|{x}", math.nan), 3) for x in s.players]
