@@ -299,6 +299,24 @@ def test_a_dry_run_plans_every_pairings_calls(
     assert not out.exists() or not (out / "transcripts.jsonl").exists()
 
 
+def test_players_and_judges_may_share_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = evidence_tournament(n=4)
+    data["players"] = [
+        {"name": "a", "capability": 100, "debater": {"kind": "simulated", "skill": 0.3}},
+        {"name": "liar:a", "capability": 200, "debater": {"kind": "simulated", "skill": 0.9}},
+    ]
+    data["judges"] = [{**PERFECT, "name": "a"}, {**NOISY, "name": "liar:a"}]
+    data["judge_capability"] = {"a": 1000, "liar:a": 500}
+    out, _ = run(tmp_path, capsys, data)
+    report = (out / "report.md").read_text()
+    assert "| a | Guard | 1000 |" in report and "| a | Houdini | 100 |" in report
+    assert "| liar:a | Guard | 500 |" in report and "| liar:a | Houdini | 200 |" in report
+    found = ratings(out, "a")
+    assert found["liar:a"] > found["a"]  # the skilled one, though its name looks like a role
+
+
 def test_names_are_shown_literally(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = evidence_tournament(n=3)
     data["judges"] = [{**PERFECT, "name": "[red]j$x$|*"}]

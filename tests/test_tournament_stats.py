@@ -116,7 +116,7 @@ def matches_from(true_skill: dict[str, float], questions: int, seed: int) -> lis
 
 def test_analysis_ranks_players_and_gives_intervals_that_cover() -> None:
     skill = {"a": -200.0, "b": 0.0, "c": 250.0}
-    s = Setting(list(skill), ["j"], "debate", {}, None, [100.0], 5, 0.01)
+    s = Setting(list(skill), ["j"], "debate", {}, {}, None, [100.0], 5, 0.01)
     a = analyse(matches_from(skill, 150, seed=1), s, resamples=60, confidence=0.95, seed=0)
     ratings = [a.value[f"rating|j|{p}"] for p in skill]
     assert ratings == sorted(ratings)

@@ -30,7 +30,8 @@ class Setting:
     players: list[str]
     judges: list[str]
     rating_protocol: str | None
-    capabilities: Mapping[str, float]
+    player_capability: Mapping[str, float]
+    judge_capability: Mapping[str, float]
     oversight_start: float | None
     gaps: list[float]
     max_steps: int
@@ -43,6 +44,14 @@ class Setting:
     """Protocols with one debater (each player consults, honest or lying)."""
     baselines: tuple[str, ...] = ()
     """Protocols with no debater (the naive judge)."""
+
+    def roles(self) -> tuple[tuple[str, list[str]], ...]:
+        """The oversight game's two roles and who plays them: judges guard, players hide."""
+        return (("guard", self.judges), ("houdini", self.players))
+
+    def capability(self, role: str) -> Mapping[str, float]:
+        """General capability by name, of the judges (``guard``) or the players."""
+        return self.judge_capability if role == "guard" else self.player_capability
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,7 @@ def _judge_stats(out: Stats, judge: str, t: Totals, s: Setting) -> None:
     rated = (("judge", judge), ("protocol", s.rating_protocol), ("debated", True))
     # Items 0..n-1: each player as honest debater; n..2n-1: the same players as liars.
     honest = {p: i for i, p in enumerate(s.players)}
-    liars = {f"liar:{p}": n + i for i, p in enumerate(s.players)}
+    liars = {p: n + i for i, p in enumerate(s.players)}
     wins = _role_wins(t, honest, liars, rated)
     elo = fit_wins(wins, s.prior)
     rating: dict[str, float] = {}
@@ -183,13 +192,14 @@ def _role_wins(
     liars: Mapping[str, int],
     rated: tuple[tuple[str, object], ...],
 ) -> np.ndarray:
-    """Wins of each player as honest debater against each as liar (items keyed by name)."""
-    items = {**honest, **liars}
-    wins = np.zeros((len(items), len(items)))
+    """Wins of each player as honest debater (item ``honest[name]``) against each as liar
+    (item ``liars[name]``)."""
+    size = len(honest) + len(liars)
+    wins = np.zeros((size, size))
     mask = t.tallies.mask(("rated", True), *rated)
     for row in np.flatnonzero(mask):
         group = t.tallies.groups[row]
-        a, b = honest.get(group.honest), liars.get(f"liar:{group.liar}")
+        a, b = honest.get(group.honest), liars.get(group.liar)
         if a is not None and b is not None:
             wins[a, b] += t.score[row]
             wins[b, a] += t.count[row] - t.score[row]
@@ -219,9 +229,9 @@ def _oversight_stats(out: Stats, t: Totals, s: Setting) -> None:
         out[f"guard|{name}"] = elo[i]
     for name, i in houdinis.items():
         out[f"houdini|{name}"] = elo[i]
-    caps = s.capabilities
     fits = {}
-    for role, names in (("guard", s.judges), ("houdini", s.players)):
+    for role, names in s.roles():
+        caps = s.capability(role)
         named = [x for x in names if x in caps]
         fit = fit_double_relu([caps[x] for x in named], [out[f"{role}|{x}"] for x in named])
         fits[role] = fit
@@ -231,7 +241,7 @@ def _oversight_stats(out: Stats, t: Totals, s: Setting) -> None:
         return
     start = s.oversight_start
     if start is None:
-        start = min(caps[g] for g in s.judges if g in caps)
+        start = min(s.judge_capability.values())
     for gap in s.gaps:
         plan = plan_oversight(guard_fit, houdini_fit, start, gap, s.max_steps)
         out[f"nested_steps|{gap:g}"] = plan.steps

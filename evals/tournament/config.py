@@ -150,7 +150,6 @@ class TournamentConfig(DebateRunConfig):
                 return spec.build().name
         return None
 
-    def capabilities(self) -> dict[str, float]:
-        """General capability of every player and judge that has one, by label."""
-        found = {p.name: p.capability for p in self.players if p.capability is not None}
-        return {**found, **self.judge_capability}
+    def player_capability(self) -> dict[str, float]:
+        """General capability of every player that has one, by name."""
+        return {p.name: p.capability for p in self.players if p.capability is not None}

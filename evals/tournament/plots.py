@@ -136,10 +136,11 @@ def plot_oversight(path: Path, a: Analysis, s: Setting) -> list[Path]:
     with their double-ReLU fits (left); nested-oversight success against steps (right)."""
     import numpy as np
 
-    caps = s.capabilities
+    everyone = [*s.judge_capability.values(), *s.player_capability.values()]
     fig = _figure(10.0, 4.2)
     left, right = fig.subplots(1, 2)
-    for k, (role, names) in enumerate((("guard", s.judges), ("houdini", s.players))):
+    for k, (role, names) in enumerate(s.roles()):
+        caps = s.capability(role)
         named = [x for x in names if x in caps]
         xs = [caps[x] for x in named]
         ys = [a.value.get(f"{role}|{x}", math.nan) for x in named]
@@ -147,7 +148,7 @@ def plot_oversight(path: Path, a: Analysis, s: Setting) -> list[Path]:
         left.scatter(xs, ys, color=OKABE_ITO[k], marker=MARKERS[k], label=label, zorder=3)
         fit = fit_double_relu(xs, ys)
         if fit is not None:
-            grid = np.linspace(min(caps.values()), max(caps.values()), 100)
+            grid = np.linspace(min(everyone), max(everyone), 100)
             left.plot(grid, [fit(g) for g in grid], color=OKABE_ITO[k], linewidth=1.2)
     left.set_xlabel("general capability (user-supplied)")
     left.set_ylabel("domain Elo")

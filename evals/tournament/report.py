@@ -48,7 +48,8 @@ def setting_of(config: TournamentConfig) -> Setting:
         players=[p.name for p in config.players],
         judges=[label(j) for j in config.judges],
         rating_protocol=config.rated_protocol(),
-        capabilities=config.capabilities(),
+        player_capability=config.player_capability(),
+        judge_capability=dict(config.judge_capability),
         oversight_start=config.oversight.start,
         gaps=list(config.oversight.gaps),
         max_steps=config.oversight.max_steps,
@@ -239,9 +240,9 @@ def _consultancy_split(a: Analysis, s: Setting) -> list[str]:
 
 
 def _oversight(a: Analysis, s: Setting) -> list[str]:
-    caps = s.capabilities
-    guards = [g for g in s.judges if g in caps]
-    houdinis = [p for p in s.players if p in caps]
+    guard_caps, houdini_caps = s.capability("guard"), s.capability("houdini")
+    guards = [g for g in s.judges if g in guard_caps]
+    houdinis = [p for p in s.players if p in houdini_caps]
     parts = ["### Oversight scaling (Engels et al. 2025)", ""]
     if len(guards) < 2 or len(houdinis) < 2:
         return [
@@ -262,13 +263,15 @@ def _oversight(a: Analysis, s: Setting) -> list[str]:
         f"{md_escape(str(s.rating_protocol))}; fits are double ReLUs chosen by AICc.",
         "",
     ]
-    rows = [[md_escape(g), "Guard", f"{caps[g]:g}", _ci(a, f"guard|{g}")] for g in guards]
-    rows += [[md_escape(p), "Houdini", f"{caps[p]:g}", _ci(a, f"houdini|{p}")] for p in houdinis]
+    rows = [[md_escape(g), "Guard", f"{guard_caps[g]:g}", _ci(a, f"guard|{g}")] for g in guards]
+    rows += [
+        [md_escape(p), "Houdini", f"{houdini_caps[p]:g}", _ci(a, f"houdini|{p}")] for p in houdinis
+    ]
     parts += [*_md_table(["model", "role", "capability", "domain Elo"], rows), ""]
-    for role, names in (("Guard", guards), ("Houdini", houdinis)):
-        key = "guard" if role == "Guard" else "houdini"
+    for (key, _), names in zip(s.roles(), (guards, houdinis), strict=True):
+        caps = s.capability(key)
         fit = fit_double_relu([caps[x] for x in names], [a.value[f"{key}|{x}"] for x in names])
-        parts.append(f"- {role} fit: {'none' if fit is None else fit.describe()}")
+        parts.append(f"- {key.title()} fit: {'none' if fit is None else fit.describe()}")
     parts.append("")
     rows = [
         [
