@@ -227,9 +227,16 @@ async def test_a_rate_limit_holds_across_all_workers_together(cluster: None) -> 
     times = sorted(t for model, t in backend.arrivals if model == "limited-debater")
     assert len(times) == 40 * 4  # 40 debates x 2 rounds x 2 debaters
     per_window = rpm // 60
-    gaps = [later - first for first, later in zip(times, times[per_window:], strict=False)]
-    # One limiter per worker would start 2 x 20 a second (gaps near 0.5 s).
-    assert min(gaps) > 0.9, f"{per_window + 1} requests within {min(gaps):.2f} s"
+    gaps = sorted(later - first for first, later in zip(times, times[per_window:], strict=False))
+    # One limiter per worker would start 2 x 20 a second: windows of 21 requests near 0.5 s,
+    # and all 160 within about 3.5 s. A shared one keeps the windows near 1 s and spreads the
+    # requests over at least 7 s. (Not the single smallest window: on a loaded machine a
+    # stalled worker can deliver a few granted requests together, which no limiter on this
+    # side of the connection can prevent; the bulk of the windows shows which limiter ran.)
+    median = gaps[len(gaps) // 2]
+    assert median > 0.9, f"{per_window + 1} requests within {median:.2f} s (median window)"
+    span = times[-1] - times[0]
+    assert span > 0.9 * (len(times) - per_window) / per_window, f"all in {span:.1f} s"
 
 
 async def test_a_concurrency_limit_holds_across_all_workers_together(cluster: None) -> None:
