@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from debate.errors import ConfigError, StopsRun
 from debate.failures import RoleFailed, describe_error, role
+from debate.moves import MoveError, Stance
 from debate.positions import checked_shown, choose_shown
 from debate.progress import DebateObserver, NullObserver
 from debate.protocol import JUDGE, Protocol, Round
@@ -52,11 +53,26 @@ async def _speak(
     started_at, clock = time.time(), time.perf_counter()
     async with role(view.seat.name):
         speech = await debater(view)
+        seat = _stated(view, speech) if view.seat.open else view.seat
     context = view.setup.question.context
     quotes = find_quotes(speech.text, context, policy) if context else []
-    turn = _recorded(speech, index, round_index, kind, view.seat, quotes, started_at, clock)
+    turn = _recorded(speech, index, round_index, kind, seat, quotes, started_at, clock)
     observer.turn_finished(view.debate_id, turn)
     return turn
+
+
+def _stated(view: DebaterView, speech: Speech) -> Seat:
+    """An open seat's turn is recorded at the answer its ``Stance`` states (the debater's
+    fault, and one line naming it, if it states none or one that is not shown)."""
+    stance = speech.move(Stance)
+    shown = len(view.setup.shown)
+    if stance is None or stance.position >= shown:
+        what = "no stance" if stance is None else f"stance {stance.position}"
+        raise MoveError(
+            f"open seat {view.seat.name} gave {what}; it must state one of the {shown} "
+            "shown answers (a Stance move)"
+        )
+    return view.seat.model_copy(update={"position": stance.position})
 
 
 def _recorded(

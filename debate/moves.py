@@ -10,13 +10,16 @@ malformed move fails with one line naming it, at the turn that carries it, inste
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
 from debate.errors import validation_message
 from debate.values import Usage
+
+if TYPE_CHECKING:
+    from debate.types import Turn
 
 
 class MoveError(ValueError):
@@ -82,6 +85,28 @@ class Challenge(Move):
     label = "challenge"
 
     index: StrictInt = Field(ge=0, alias="challenge", description="the disputed child")
+
+
+class Stance(Move):
+    """An open seat's answer for this turn (shown position): multi-agent debate's agents
+    state one every round, and may change it after reading the others."""
+
+    marker = "stance"
+    label = "stance"
+
+    position: StrictInt = Field(ge=0, alias="stance", description="the answer held now")
+
+
+def last_stances(turns: Sequence[Turn]) -> dict[str, int]:
+    """Each open seat's answer (shown position) in the latest round it spoke in."""
+    found: dict[str, tuple[int, int]] = {}
+    for turn in turns:
+        stance = turn.move(Stance) if turn.kind == "speech" else None
+        if stance is not None:
+            latest = found.get(turn.speaker)
+            if latest is None or turn.round >= latest[0]:
+                found[turn.speaker] = (turn.round, stance.position)
+    return {speaker: position for speaker, (_, position) in found.items()}
 
 
 class PixelReveal(Move):

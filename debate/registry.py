@@ -44,6 +44,7 @@ BUILTIN_MODULES: dict[Group, tuple[str, ...]] = {
         "evals.sweep.experiment",
         "evals.mnist.experiment",
         "evals.tournament.experiment",
+        "evals.multi_agent.experiment",
     ),
 }
 """Modules that register the built-in kinds (imported on first lookup; each is light: SDKs

@@ -46,6 +46,37 @@ def simulated_debater(spec: SimulatedDebaterSpec, components: Components) -> Deb
     return EvidenceDebater(spec.name or default, skill=spec.skill)
 
 
+class SimulatedAgentSpec(Spec):
+    """A multi-agent debate agent of known accuracy and persuadability
+    (``debate.domains.agents``); any question, since it knows the correct answer."""
+
+    kind: Literal["simulated-agent"] = "simulated-agent"
+    name: str | None = Field(default=None, description="label in results")
+    accuracy: float = Field(default=0.6, ge=0, le=1, description="chance its first answer is right")
+    truth_pull: float = Field(
+        default=0.5, ge=0, le=1, description="how readily a wrong agent takes the right answer"
+    )
+    error_pull: float = Field(
+        default=0.1, ge=0, le=1, description="how readily a right agent takes a wrong answer"
+    )
+
+    def label(self) -> str:
+        return self.name or f"agent-{self.accuracy:g}"
+
+    def majority_theory(self, agents: int, rounds: int) -> list[float]:
+        """The majority's exact expected score after each round (two shown answers)."""
+        from debate.domains.agents import majority_accuracy
+
+        return majority_accuracy(agents, self.accuracy, self.truth_pull, self.error_pull, rounds)
+
+
+@register("debater", "simulated-agent", SimulatedAgentSpec)
+def simulated_agent(spec: SimulatedAgentSpec, components: Components) -> Debater:
+    from debate.domains.agents import SimulatedAgent
+
+    return SimulatedAgent(spec.accuracy, spec.truth_pull, spec.error_pull, name=spec.label())
+
+
 class ModelRoleSpec(Spec):
     """A model-backed debater or judge."""
 

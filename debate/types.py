@@ -70,10 +70,16 @@ class AgentInfo(Frozen):
 
 
 class Seat(Frozen):
-    """A speaking role in a debate, bound to the answer (by shown position) it defends."""
+    """A speaking role in a debate, bound to the answer (by shown position) it defends, or
+    ``open``: free to hold any answer, which each of its turns states (a ``Stance`` move)."""
 
     name: str
-    position: int = Field(ge=0, description="index into DebateSetup.shown")
+    position: int = Field(ge=0, description="index into DebateSetup.shown (0 when open)")
+    open: bool = Field(
+        default=False,
+        description="the seat defends no assigned answer: each turn states the one it holds "
+        "(multi-agent debate); the turn's position is that answer",
+    )
     role: Literal["debater", "judge"] = Field(
         default="debater",
         description=(

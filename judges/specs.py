@@ -80,6 +80,23 @@ def model_debater(spec: ModelDebaterSpec, components: Components) -> Debater:
     return BestOfNDebater(base, spec.best_of, ranker, components.context.evidence)
 
 
+class MajorityJudgeSpec(Spec):
+    """Multi-agent debate's judge: the majority of the agents' last answers (no model)."""
+
+    kind: Literal["majority"] = "majority"
+    name: str = Field(default="majority", description="label in results")
+
+    def label(self) -> str:
+        return self.name
+
+
+@register("judge", "majority", MajorityJudgeSpec)
+def majority_judge(spec: MajorityJudgeSpec, components: Components) -> Judge:
+    from judges.majority import MajorityJudge
+
+    return MajorityJudge(spec.name)
+
+
 class HumanJudgeSpec(Spec):
     """A person judging at this terminal (``debate judge --live`` puts one in the config)."""
 

@@ -3,6 +3,7 @@
 from protocols.consultancy import Consultancy
 from protocols.cross_examination import CrossExamination
 from protocols.interactive import InteractiveDebate
+from protocols.multi_agent import MultiAgentDebate
 from protocols.naive import NaiveJudge
 from protocols.pixels import PixelDebate
 from protocols.recursive import RecursiveConsultancy, RecursiveDebate, RecursiveEveryLevel
@@ -13,6 +14,7 @@ __all__ = [
     "Consultancy",
     "CrossExamination",
     "InteractiveDebate",
+    "MultiAgentDebate",
     "NaiveJudge",
     "PixelDebate",
     "RecursiveConsultancy",
