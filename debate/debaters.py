@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import re
+
 from debate.models import Message, Model
 from debate.models.base import message_dicts
+from debate.moves import Stance
 from debate.prompts import PromptSet, count_fields, fill
 from debate.seeds import derive_seed
 from debate.text import answers_text, transcript_text
 from debate.types import AgentInfo, DebaterView, Speech, letter
+
+ANSWER_LINE = re.compile(r"\banswer\s*(?:is\s*)?[:=]?\s*\(?([A-Z])\)?(?![A-Za-z])", re.I)
+
+
+def stated_answer(text: str, n_answers: int) -> int | None:
+    """The answer an open seat's speech states: the letter of its last ``Answer: X`` line
+    (None when it states none of the shown letters; the engine then fails the turn)."""
+    found = None
+    for match in ANSWER_LINE.finditer(text):
+        index = ord(match.group(1).upper()) - ord("A")
+        if 0 <= index < n_answers:
+            found = index
+    return found
 
 
 class ModelDebater:
@@ -55,8 +71,11 @@ class ModelDebater:
             seed = derive_seed(view.setup.seed, view.debate_id, view.seat.name, view.round)
         messages = self.messages(view)
         response = await self.model.generate(messages, seed=seed)
+        text = response.text.strip()
+        stance = stated_answer(text, len(view.setup.shown)) if view.seat.open else None
         return Speech(
-            text=response.text.strip(),
+            text=text,
+            data={} if stance is None else Stance(position=stance).to_data(),
             usage=response.usage,
             request={
                 "messages": message_dicts(messages),

@@ -155,3 +155,63 @@ def test_a_multi_agent_run_derives_its_protocols(
         str(tmp_path / "o"),
     )
     assert "agents" in line
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I think so.\nAnswer: B", 1),
+        ("answer: a ... on reflection, Answer: (B).", 1),
+        ("The answer is A", 0),
+        ("Answer: C", None),  # not one of two shown answers
+        ("No letter here.", None),
+        ("Answer: Banana", None),
+    ],
+)
+def test_a_model_agent_states_the_letter_of_its_last_answer_line(
+    text: str, expected: int | None
+) -> None:
+    from debate.debaters import stated_answer
+
+    assert stated_answer(text, 2) == expected
+
+
+def agent_reply(request: Any) -> str:
+    """An agent that backs B; asked to judge (never here), it would say so too."""
+    return "B follows from the clues.\nAnswer: B"
+
+
+def test_model_agents_state_their_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = {
+        "type": "multi-agent",
+        "agents": [3],
+        "rounds": 2,
+        "dataset": {"kind": "logical-deduction", "limit": 2},
+        "debater": {
+            "kind": "model",
+            "backend": {"kind": "python", "target": "tests.test_multi_agent:agent_reply"},
+            "model": {"model": "agent-fn"},
+        },
+    }
+    out = tmp_path / "run"
+    code, _, err = run_cli(
+        capsys,
+        "run",
+        "--config",
+        str(write(tmp_path, data)),
+        "--out",
+        str(out),
+        "--data-dir",
+        "../shared/data",
+    )
+    assert code == 0, err
+    from transcripts.store import load_transcripts
+
+    transcripts = load_transcripts(out / "transcripts.jsonl")
+    assert transcripts and all(t.error is None for t in transcripts)
+    for t in transcripts:
+        assert {turn.position for turn in t.turns} == {1}  # every agent said B, every round
+        assert t.verdict is not None and t.verdict.probabilities == [0.0, 1.0]
+        assert "Answer: X" in t.turns[0].request["messages"][0]["content"]  # type: ignore[index]
