@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from debate.models import Message, Model
+from debate.models import GenerateResponse, Message, Model
+from debate.models.answer_letters import ANSWER_LETTERS
 from debate.models.base import message_dicts
 from debate.moves import Stance
 from debate.prompts import PromptSet, count_fields, fill
@@ -24,6 +25,11 @@ def stated_answer(text: str, n_answers: int) -> int | None:
         if 0 <= index < n_answers:
             found = index
     return found
+
+
+STANCE_REASKS = 2
+REASK_STANCE = "Which answer do you give, {letters}? Answer with the letter only."
+LETTER_TOKENS = 4
 
 
 class ModelDebater:
@@ -65,18 +71,54 @@ class ModelDebater:
     async def __call__(self, view: DebaterView) -> Speech:
         return await self.speak(view)
 
+    async def _ask_stance(
+        self, messages: list[Message], n: int, seed: int
+    ) -> tuple[GenerateResponse, int | None]:
+        """The answer asked for again: read from the answer letters' probabilities where
+        the backend gives them (constrained to the shown letters, as a judge's verdict is),
+        else from the reply's ``Answer: X`` line."""
+        if not self.model.backend.supports_logprobs:
+            response = await self.model.generate(messages, seed=seed)
+            return response, stated_answer(response.text, n)
+        from judges.parsing import probabilities_from_logprobs
+
+        sampling = self.model.config.sampling.model_copy(update={"max_tokens": LETTER_TOKENS})
+        letters = [letter(p) for p in range(n)]
+        extra = {"logprobs": True, "top_logprobs": 10, ANSWER_LETTERS: letters}
+        response = await self.model.generate(messages, seed=seed, sampling=sampling, extra=extra)
+        probabilities = probabilities_from_logprobs(response.extra.get("logprobs"), n)
+        if probabilities is None:
+            return response, stated_answer(response.text, n)
+        return response, max(range(n), key=probabilities.__getitem__)
+
     async def speak(self, view: DebaterView, seed: int | None = None) -> Speech:
-        """One speech; ``seed`` defaults to one derived from the debate, seat and round."""
+        """One speech; ``seed`` defaults to one derived from the debate, seat and round. An
+        open seat's speech must end with its answer: asked again (``STANCE_REASKS`` times)
+        when it names none, as a judge is re-asked for an unreadable verdict."""
         if seed is None:
             seed = derive_seed(view.setup.seed, view.debate_id, view.seat.name, view.round)
         messages = self.messages(view)
         response = await self.model.generate(messages, seed=seed)
-        text = response.text.strip()
-        stance = stated_answer(text, len(view.setup.shown)) if view.seat.open else None
+        text, usage = response.text.strip(), response.usage
+        stance = None
+        if view.seat.open:
+            n = len(view.setup.shown)
+            stance = stated_answer(text, n)
+            for again in range(STANCE_REASKS):
+                if stance is not None:
+                    break
+                messages = [
+                    *messages,
+                    Message(role="assistant", content=text),
+                    Message(role="user", content=fill(REASK_STANCE, count_fields(n))),
+                ]
+                response, stance = await self._ask_stance(messages, n, derive_seed(seed, again))
+                usage += response.usage
+                text = f"{text}\n{response.text.strip()}"
         return Speech(
             text=text,
             data={} if stance is None else Stance(position=stance).to_data(),
-            usage=response.usage,
+            usage=usage,
             request={
                 "messages": message_dicts(messages),
                 "seed": seed,

@@ -68,9 +68,10 @@ def _stated(view: DebaterView, speech: Speech) -> Seat:
     shown = len(view.setup.shown)
     if stance is None or stance.position >= shown:
         what = "no stance" if stance is None else f"stance {stance.position}"
+        ending = " ".join(speech.text.split())[-80:]
         raise MoveError(
             f"open seat {view.seat.name} gave {what}; it must state one of the {shown} "
-            "shown answers (a Stance move)"
+            f"shown answers (a Stance move); its reply ended {ending!r}"
         )
     return view.seat.model_copy(update={"position": stance.position})
 

@@ -215,3 +215,42 @@ def test_model_agents_state_their_answers(
         assert {turn.position for turn in t.turns} == {1}  # every agent said B, every round
         assert t.verdict is not None and t.verdict.probabilities == [0.0, 1.0]
         assert "Answer: X" in t.turns[0].request["messages"][0]["content"]  # type: ignore[index]
+
+
+def forgetful_reply(request: Any) -> str:
+    """An agent that forgets its answer line until it is asked for it."""
+    return "Answer: A" if len(request.messages) > 2 else "Let me think about the clues."
+
+
+def test_an_agent_that_forgets_its_answer_line_is_asked_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = {
+        "type": "multi-agent",
+        "agents": [1],
+        "rounds": 1,
+        "dataset": {"kind": "logical-deduction", "limit": 1},
+        "debater": {
+            "kind": "model",
+            "backend": {"kind": "python", "target": "tests.test_multi_agent:forgetful_reply"},
+            "model": {"model": "forgetful"},
+        },
+    }
+    out = tmp_path / "run"
+    code, _, err = run_cli(
+        capsys,
+        "run",
+        "--config",
+        str(write(tmp_path, data)),
+        "--out",
+        str(out),
+        "--data-dir",
+        "../shared/data",
+    )
+    assert code == 0, err
+    from transcripts.store import load_transcripts
+
+    for t in load_transcripts(out / "transcripts.jsonl"):
+        turn = t.turns[0]
+        assert turn.position == 0 and turn.usage.calls == 2
+        assert turn.text == "Let me think about the clues.\nAnswer: A"
