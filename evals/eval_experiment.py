@@ -13,6 +13,7 @@ from debate.registry import register
 from evals.config import DebateRunConfig, EvalConfig
 from evals.experiments import RunOptions, RunUI, executor_for, fail
 from evals.results import CellResult
+from evals.rundir import TRANSCRIPTS
 
 C = TypeVar("C", bound=DebateRunConfig)
 
@@ -23,6 +24,16 @@ class EvalExperiment(Generic[C]):
     type: ClassVar[str] = "eval"
 
     def run(self, config: C, run_dir: Path, options: RunOptions, ui: RunUI) -> None:
+        try:
+            self._run(config, run_dir, options, ui)
+        finally:  # what did run is analysed even when the run stopped early
+            if not options.dry_run and (run_dir / TRANSCRIPTS).exists():
+                self.analyse(config, run_dir, ui)
+
+    def analyse(self, config: C, run_dir: Path, ui: RunUI) -> None:
+        """What a type adds to the cells' report, from the stored debates (an eval: none)."""
+
+    def _run(self, config: C, run_dir: Path, options: RunOptions, ui: RunUI) -> None:
         from debate.progress import progress_observer
         from evals.runner import run_eval
 
@@ -91,6 +102,7 @@ class EvalExperiment(Generic[C]):
 
     def report(self, config: C, run_dir: Path, ui: RunUI) -> None:
         report_transcripts(run_dir, ui)
+        self.analyse(config, run_dir, ui)
 
 
 def report_transcripts(run_dir: Path, ui: RunUI) -> None:

@@ -119,6 +119,17 @@ def plot_text(text: str) -> str:
     return safe_text(text, multiline=False).replace("$", r"\$")
 
 
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
+"""A colour-blind-safe palette (Okabe and Ito) for plot series."""
+
+
+def save_figure(fig: Any, path: Path) -> list[Path]:
+    """``fig`` as a PNG and, beside it, an SVG (vector, for a paper); their paths."""
+    fig.savefig(path.with_suffix(".png"), dpi=130)
+    fig.savefig(path.with_suffix(".svg"))
+    return [path.with_suffix(".png"), path.with_suffix(".svg")]
+
+
 def plot_accuracy(path: Path, results: Sequence[CellResult], *, chance: float = 0.5) -> None:
     """Horizontal bars of accuracy per cell with 95% CI error bars and a chance line.
 

@@ -22,12 +22,10 @@ from debate.registry import label
 from debate.types import Transcript, Verdict
 from evals.metrics import clustered_interval
 from evals.multi_agent.config import MultiAgentConfig
-from evals.report import md_escape, shown
+from evals.report import OKABE_ITO, md_escape, save_figure, shown
 from evals.results import atomic_write
 from evals.rundir import TRANSCRIPTS
 from transcripts.store import read_transcripts
-
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
 
 
 @dataclass(frozen=True)
@@ -137,9 +135,7 @@ def plot_rounds(path: Path, rows: list[RoundRow]) -> list[Path]:
     ax.set_xticks(sorted({r.round for r in rows}))
     ax.set_ylim(-0.02, 1.02)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    fig.savefig(path.with_suffix(".png"), dpi=130)
-    fig.savefig(path.with_suffix(".svg"))
-    return [path.with_suffix(".png"), path.with_suffix(".svg")]
+    return save_figure(fig, path)
 
 
 def write_multi_agent(run_dir: Path, config: MultiAgentConfig) -> list[RoundRow]:

@@ -146,8 +146,9 @@ class TournamentConfig(DebateRunConfig):
         if self.rating_protocol is not None:
             return self.rating_protocol
         for spec in self.protocols:
-            if len(spec.build().speaking_seats()) >= 2:
-                return spec.build().name
+            protocol = spec.build()
+            if len(protocol.speaking_seats()) >= 2:
+                return protocol.name
         return None
 
     def player_capability(self) -> dict[str, float]:

@@ -8,21 +8,13 @@ from typing import Any, ClassVar
 
 from debate.registry import register
 from evals.eval_experiment import EvalExperiment
-from evals.experiments import RunOptions, RunUI
+from evals.experiments import RunUI
 from evals.results import CellResult
-from evals.rundir import TRANSCRIPTS
 from evals.tournament.config import TournamentConfig
 
 
 class TournamentExperiment(EvalExperiment[TournamentConfig]):
     type: ClassVar[str] = "tournament"
-
-    def run(self, config: TournamentConfig, run_dir: Path, options: RunOptions, ui: RunUI) -> None:
-        try:
-            super().run(config, run_dir, options, ui)
-        finally:  # what did run is analysed even when the run stopped early
-            if not options.dry_run and (run_dir / TRANSCRIPTS).exists():
-                self._analyse(config, run_dir, ui)
 
     def show_results(self, results: list[CellResult], config: TournamentConfig, ui: RunUI) -> None:
         debates = sum(r.n for r in results)
@@ -38,9 +30,9 @@ class TournamentExperiment(EvalExperiment[TournamentConfig]):
         if not results:
             ui.warn(f"{run_dir} holds no finished debate yet: the report is empty")
         self.show_results(results, config, ui)
-        self._analyse(config, run_dir, ui)
+        self.analyse(config, run_dir, ui)
 
-    def _analyse(self, config: TournamentConfig, run_dir: Path, ui: RunUI) -> None:
+    def analyse(self, config: TournamentConfig, run_dir: Path, ui: RunUI) -> None:
         from evals.tournament.report import ratings_table, write_tournament
 
         report = write_tournament(run_dir, config)

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from evals.report import OKABE_ITO, save_figure
 from evals.report import plot_text as plain
 from evals.tournament.analysis import Analysis, Setting
 from evals.tournament.oversight import fit_double_relu
 
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 
@@ -28,12 +28,6 @@ def _figure(width: float, height: float) -> Any:
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
-
-
-def _save(fig: Any, path: Path) -> list[Path]:
-    fig.savefig(path.with_suffix(".png"), dpi=130)
-    fig.savefig(path.with_suffix(".svg"))
-    return [path.with_suffix(".png"), path.with_suffix(".svg")]
 
 
 def plot_crossplay(path: Path, a: Analysis, s: Setting) -> list[Path]:
@@ -73,7 +67,7 @@ def plot_crossplay(path: Path, a: Analysis, s: Setting) -> list[Path]:
         ax.set_title(f"judge {plain(judge)}", fontsize=9)
     if image is not None:
         fig.colorbar(image, ax=list(axes), label="judge accuracy", shrink=0.8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _series(ax: Any, x: Sequence[float], y: Sequence[float], k: int, label: str) -> None:
@@ -128,7 +122,7 @@ def plot_accuracy_vs_rating(path: Path, a: Analysis, s: Setting) -> list[Path]:
         bottom.set_xlabel("honest rating minus liar rating (Elo)")
         bottom.set_ylabel("judge accuracy (cross-play)")
         bottom.set_ylim(-0.02, 1.02)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_oversight(path: Path, a: Analysis, s: Setting) -> list[Path]:
@@ -172,4 +166,4 @@ def plot_oversight(path: Path, a: Analysis, s: Setting) -> list[Path]:
     right.legend(
         loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False, title="ring: best"
     )
-    return _save(fig, path)
+    return save_figure(fig, path)
