@@ -181,18 +181,22 @@ def agent_reply(request: Any) -> str:
     return "B follows from the clues.\nAnswer: B"
 
 
-def test_model_agents_state_their_answers(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def model_agents(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], reply: str, agents: int, rounds: int
+) -> list[Any]:
+    """The transcripts of a multi-agent run on logical deduction (two questions) whose
+    agents are the function ``reply`` of this module; every debate must succeed."""
+    from transcripts.store import load_transcripts
+
     data = {
         "type": "multi-agent",
-        "agents": [3],
-        "rounds": 2,
+        "agents": [agents],
+        "rounds": rounds,
         "dataset": {"kind": "logical-deduction", "limit": 2},
         "debater": {
             "kind": "model",
-            "backend": {"kind": "python", "target": "tests.test_multi_agent:agent_reply"},
-            "model": {"model": "agent-fn"},
+            "backend": {"kind": "python", "target": f"tests.test_multi_agent:{reply}"},
+            "model": {"model": reply},
         },
     }
     out = tmp_path / "run"
@@ -207,11 +211,15 @@ def test_model_agents_state_their_answers(
         "../shared/data",
     )
     assert code == 0, err
-    from transcripts.store import load_transcripts
-
     transcripts = load_transcripts(out / "transcripts.jsonl")
     assert transcripts and all(t.error is None for t in transcripts)
-    for t in transcripts:
+    return transcripts
+
+
+def test_model_agents_state_their_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for t in model_agents(tmp_path, capsys, "agent_reply", agents=3, rounds=2):
         assert {turn.position for turn in t.turns} == {1}  # every agent said B, every round
         assert t.verdict is not None and t.verdict.probabilities == [0.0, 1.0]
         assert "Answer: X" in t.turns[0].request["messages"][0]["content"]  # type: ignore[index]
@@ -225,32 +233,7 @@ def forgetful_reply(request: Any) -> str:
 def test_an_agent_that_forgets_its_answer_line_is_asked_again(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = {
-        "type": "multi-agent",
-        "agents": [1],
-        "rounds": 1,
-        "dataset": {"kind": "logical-deduction", "limit": 1},
-        "debater": {
-            "kind": "model",
-            "backend": {"kind": "python", "target": "tests.test_multi_agent:forgetful_reply"},
-            "model": {"model": "forgetful"},
-        },
-    }
-    out = tmp_path / "run"
-    code, _, err = run_cli(
-        capsys,
-        "run",
-        "--config",
-        str(write(tmp_path, data)),
-        "--out",
-        str(out),
-        "--data-dir",
-        "../shared/data",
-    )
-    assert code == 0, err
-    from transcripts.store import load_transcripts
-
-    for t in load_transcripts(out / "transcripts.jsonl"):
+    for t in model_agents(tmp_path, capsys, "forgetful_reply", agents=1, rounds=1):
         turn = t.turns[0]
         assert turn.position == 0 and turn.usage.calls == 2
         assert turn.text == "Let me think about the clues.\nAnswer: A"
