@@ -60,9 +60,13 @@ class ModelDebater:
             "instruction": f"{view.instruction} " if view.instruction else "",
             **count_fields(len(setup.shown)),
         }
-        seat = view.seat.name
-        system = self.prompts.get("debater_system", view.protocol, seat, passage=passage)
-        turn = self.prompts.get("debater_turn", view.protocol, seat, passage=passage)
+        seat, chooses = view.seat.name, view.seat.open
+        system = self.prompts.get(
+            "debater_system", view.protocol, seat, passage=passage, open_seat=chooses
+        )
+        turn = self.prompts.get(
+            "debater_turn", view.protocol, seat, passage=passage, open_seat=chooses
+        )
         return [
             Message(role="system", content=fill(system, fields)),
             Message(role="user", content=fill(turn, fields)),

@@ -111,12 +111,16 @@ async def _run_round(
     round_index: int,
     n_rounds: int,
     base: dict[str, Any],
+    protocol: Protocol,
     setup: DebateSetup,
     debaters: Debaters,
     turns: list[Turn],
     policy: EvidencePolicy,
     observer: DebateObserver,
-) -> None:
+) -> DebateSetup:
+    """Run one round of debaters; return the setup after it (``Protocol.bind`` may have
+    bound open seats: a sequential round's later speakers already see them bound)."""
+
     def view(seat_name: str, visible: list[Turn]) -> DebaterView:
         # Built from values the engine already holds validated: not validated again.
         return DebaterView.model_construct(
@@ -152,20 +156,22 @@ async def _run_round(
             raise group_error.exceptions[0] from None
         spoken = [task.result() for task in tasks]
         turns.extend(spoken)
-    else:
-        for name in rnd.speakers:
-            seat_view = view(name, turns)
-            turns.append(
-                await _speak(
-                    debater_for(debaters, seat_view.seat, setup),
-                    seat_view,
-                    len(turns),
-                    round_index,
-                    policy,
-                    observer,
-                    rnd.turn_kind,
-                )
+        return protocol.bind(setup, turns)
+    for name in rnd.speakers:
+        seat_view = view(name, turns)
+        turns.append(
+            await _speak(
+                debater_for(debaters, seat_view.seat, setup),
+                seat_view,
+                len(turns),
+                round_index,
+                policy,
+                observer,
+                rnd.turn_kind,
             )
+        )
+        setup = protocol.bind(setup, turns)
+    return setup
 
 
 async def _ask_judge(
@@ -260,8 +266,17 @@ async def run_debate(
                 assert asker is not None  # needs_questioning_judge() covers every such round
                 turns.append(await _ask_judge(asker, judge_view(), rnd, round_index, observer))
             else:
-                await _run_round(
-                    rnd, round_index, len(schedule), base, setup, debaters, turns, policy, observer
+                setup = await _run_round(
+                    rnd,
+                    round_index,
+                    len(schedule),
+                    base,
+                    protocol,
+                    setup,
+                    debaters,
+                    turns,
+                    policy,
+                    observer,
                 )
             for i in range(before, len(turns)):
                 protocol.check_turn(setup, turns[:i], turns[i])

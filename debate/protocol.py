@@ -93,6 +93,9 @@ class Protocol(BaseModel):
 
     name: ClassVar[str]
     max_answers: ClassVar[int] = MAX_ANSWERS
+    protagonist: ClassVar[str | None] = None
+    """The one seat whose side results are split on (``protagonist_correct``): the
+    consultant, or the chooser of open roles; None where both sides speak."""
     """Most answers the protocol can show: 2 for two-sided ones (recursive, pixels)."""
 
     answers: int = Field(
@@ -157,6 +160,20 @@ class Protocol(BaseModel):
         """Rules of game-like protocols: raise ValueError, naming the rule, if ``turn`` (given
         the ``turns`` before it) is illegal. The engine checks each turn of a round when the
         round ends; the debate then fails with that reason. Default: anything goes."""
+
+    def bind(self, setup: DebateSetup, turns: Sequence[Turn]) -> DebateSetup:
+        """The setup the next turns see, given the turns so far: open roles bind their seats
+        once the choosing seat has stated its answer (``ChosenSides``). The engine calls it
+        after every turn; the transcript records the last setup. Default: unchanged."""
+        return setup
+
+    def protagonist_correct(self, setup: DebateSetup) -> bool | None:
+        """Whether the protagonist holds the correct answer in ``setup`` (assigned, or
+        chosen: open roles); None with no protagonist, or one that has not chosen yet."""
+        if self.protagonist is None:
+            return None
+        seat = setup.seat(self.protagonist)
+        return None if seat.open else seat.position == setup.correct_position
 
     def settings(self) -> dict[str, Any]:
         """Settings as recorded in transcripts and eval cells (``answers`` only when it is

@@ -32,18 +32,25 @@ class SimulatedDebaterSpec(Spec):
     skill: float = Field(
         default=1.0, ge=0, le=1, description="chance of finding the best move each turn"
     )
+    belief: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="in an open seat (open roles), the chance it chooses the correct answer",
+    )
 
     def label(self) -> str:
         if self.name is not None:
             return self.name
-        return "simulated" if self.skill == 1 else f"simulated-{self.skill:g}"
+        base = "simulated" if self.skill == 1 else f"simulated-{self.skill:g}"
+        return base if self.belief == 1 else f"{base}-belief-{self.belief:g}"
 
 
 @register("debater", "simulated", SimulatedDebaterSpec)
 def simulated_debater(spec: SimulatedDebaterSpec, components: Components) -> Debater:
     # Unnamed, the transcripts' agent is still called what it always was.
     default = "evidence-sim" if spec.skill == 1 else f"evidence-sim-{spec.skill:g}"
-    return EvidenceDebater(spec.name or default, skill=spec.skill)
+    return EvidenceDebater(spec.name or default, skill=spec.skill, belief=spec.belief)
 
 
 class SimulatedAgentSpec(Spec):

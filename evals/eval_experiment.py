@@ -31,7 +31,13 @@ class EvalExperiment(Generic[C]):
                 self.analyse(config, run_dir, ui)
 
     def analyse(self, config: C, run_dir: Path, ui: RunUI) -> None:
-        """What a type adds to the cells' report, from the stored debates (an eval: none)."""
+        """What a type adds to the cells' report, from the stored debates. An eval adds the
+        split by the protagonist's side where a protocol has one (consultancy, open roles)."""
+        from evals.open_roles import open_roles_table, write_open_roles
+
+        rows = write_open_roles(run_dir)
+        if rows:
+            ui.show(open_roles_table(rows, config.name))
 
     def _run(self, config: C, run_dir: Path, options: RunOptions, ui: RunUI) -> None:
         from debate.progress import progress_observer

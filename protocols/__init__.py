@@ -5,6 +5,7 @@ from protocols.cross_examination import CrossExamination
 from protocols.interactive import InteractiveDebate
 from protocols.multi_agent import MultiAgentDebate
 from protocols.naive import NaiveJudge
+from protocols.open_roles import OpenConsultancy, OpenDebate
 from protocols.pixels import PixelDebate
 from protocols.recursive import RecursiveConsultancy, RecursiveDebate, RecursiveEveryLevel
 from protocols.sequential import SequentialDebate
@@ -16,6 +17,8 @@ __all__ = [
     "InteractiveDebate",
     "MultiAgentDebate",
     "NaiveJudge",
+    "OpenConsultancy",
+    "OpenDebate",
     "PixelDebate",
     "RecursiveConsultancy",
     "RecursiveDebate",

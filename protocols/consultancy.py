@@ -19,6 +19,7 @@ from debate.types import Question, Seat
 @register
 class Consultancy(Protocol):
     name = "consultancy"
+    protagonist = "consultant"
 
     rounds: int = Field(default=2, ge=1, le=MAX_ROUNDS, description="speeches the consultant gives")
     assignment: Literal["random", "correct", "incorrect"] = Field(

@@ -15,6 +15,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field
 
 from debate.errors import ConfigError
+from debate.moves import Stance
 from debate.seeds import rng_for
 from debate.types import AgentInfo, DebaterView, JudgeView, Question, Speech
 
@@ -102,17 +103,45 @@ class EvidenceDebater:
     With ``skill`` below 1 it finds that move on a turn with probability ``skill`` and
     otherwise rests (a seeded draw per debate, seat and turn), so a stronger debater makes
     more of the same case: its strength is known by construction.
+
+    In an ``open`` seat (open roles) it first chooses its answer: the correct one with
+    probability ``belief`` (its own accuracy), else a wrong one uniformly, and states it (a
+    ``Stance``) in the same speech. The draw is keyed by the question alone: a debater's
+    belief about a question is fixed, so it chooses alike under every protocol, judge and
+    answer order, and open protocols compare paired.
     """
 
-    def __init__(self, name: str = "evidence-sim", *, skill: float = 1.0) -> None:
-        if not 0 <= skill <= 1:
-            raise ValueError(f"skill must lie in [0, 1], not {skill}")
+    def __init__(
+        self, name: str = "evidence-sim", *, skill: float = 1.0, belief: float = 1.0
+    ) -> None:
+        for label, value in (("skill", skill), ("belief", belief)):
+            if not 0 <= value <= 1:
+                raise ValueError(f"{label} must lie in [0, 1], not {value}")
         self.name = name
         self.skill = skill
+        self.belief = belief
 
     def describe(self) -> AgentInfo:
-        settings = {} if self.skill == 1 else {"skill": self.skill}
+        settings: dict[str, float] = {} if self.skill == 1 else {"skill": self.skill}
+        if self.belief != 1:
+            settings["belief"] = self.belief
         return AgentInfo(kind="simulated", name=self.name, settings=settings)
+
+    def choose(self, view: DebaterView) -> int:
+        """The shown answer it chooses to defend from an open seat."""
+        setup = view.setup
+        question = setup.question
+        # Keyed by the content too: generated datasets of other seeds reuse the ids.
+        rng = rng_for(0, "evidence-choice", question.id, question.context, self.belief)
+        if rng.random() < self.belief:
+            return setup.correct_position
+        wrong = [i for i in range(len(question.options)) if i != question.correct_index]
+        choice = rng.choice(wrong)
+        if choice in setup.shown:
+            return setup.shown.index(choice)
+        # Its answer is not shown: it takes a shown wrong one, the same for every order.
+        shown_wrong = sorted(i for i in setup.shown if i != question.correct_index)
+        return setup.shown.index(shown_wrong[rng.randrange(len(shown_wrong))])
 
     def check_question(self, question: Question) -> None:
         """It plays the evidence domain: a question without hidden facts gives it nothing."""
@@ -123,12 +152,22 @@ class EvidenceDebater:
             )
 
     async def __call__(self, view: DebaterView) -> Speech:
+        if not view.seat.open:
+            return self._argue(view, view.seat.position)
+        position = self.choose(view)
+        speech = self._argue(view, position)
+        stated = f"I choose to defend {view.setup.answer_text(position)}. {speech.text}"
+        data = {**speech.data, **Stance(position=position).to_data()}
+        return speech.model_copy(update={"text": stated, "data": data})
+
+    def _argue(self, view: DebaterView, position: int) -> Speech:
         question = view.setup.question
-        mine = view.setup.shown[view.seat.position]
+        mine = view.setup.shown[position]
+        answer = view.setup.answer_text(position)
         if self.skill < 1:
             rng = rng_for(view.setup.seed, "evidence-skill", view.seat.name, len(view.turns))
             if rng.random() >= self.skill:
-                return Speech(text=f"I maintain that the answer is {view.answer}.")
+                return Speech(text=f"I maintain that the answer is {answer}.")
         facts = {f.id: f for f in facts_of(question)}
         cited = {fid for t in view.turns for fid in t.evidence}
         refuted = {f.refutes for f in facts.values() if f.id in cited and f.refutes}
@@ -136,7 +175,7 @@ class EvidenceDebater:
             opposing = [
                 fid
                 for t in view.turns
-                if t.position != view.seat.position
+                if t.position != position
                 for fid in t.evidence
                 if fid not in refuted
             ]
@@ -150,7 +189,7 @@ class EvidenceDebater:
         ]
         if fresh:
             return _cite(fresh[0])
-        return Speech(text=f"I rest my case: the evidence shows {view.answer}.")
+        return Speech(text=f"I rest my case: the evidence shows {answer}.")
 
 
 def _cite(fact: Fact) -> Speech:
