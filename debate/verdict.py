@@ -30,6 +30,12 @@ class Verdict(Frozen):
     raw: str = ""
     usage: Usage = Usage()
     request: dict[str, Any] | None = None
+    oracle_queries: int = Field(
+        default=0,
+        ge=0,
+        description="queries a simulated judge put to its stochastic oracle (the human's "
+        "checks of leaf claims): the judge's cost in doubly-efficient debate",
+    )
     reasks: int = Field(
         default=0,
         ge=0,

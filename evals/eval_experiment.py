@@ -34,10 +34,12 @@ class EvalExperiment(Generic[C]):
         """What a type adds to the cells' report, from the stored debates. An eval adds the
         split by the protagonist's side where a protocol has one (consultancy, open roles)."""
         from evals.open_roles import open_roles_table, write_open_roles
+        from transcripts.store import read_transcripts
 
-        rows = write_open_roles(run_dir)
-        if rows:
-            ui.show(open_roles_table(rows, config.name))
+        _, stored = read_transcripts(run_dir / TRANSCRIPTS, allow_empty=True)
+        split = write_open_roles(run_dir, stored.transcripts)
+        if split:
+            ui.show(open_roles_table(split, config.name))
 
     def _run(self, config: C, run_dir: Path, options: RunOptions, ui: RunUI) -> None:
         from debate.progress import progress_observer

@@ -25,8 +25,6 @@ from debate.types import Transcript
 from evals.metrics import clustered_interval
 from evals.report import OKABE_ITO, md_escape, save_figure, shown
 from evals.results import atomic_write
-from evals.rundir import TRANSCRIPTS
-from transcripts.store import read_transcripts
 
 SIDES = ("correct", "wrong")
 
@@ -150,11 +148,10 @@ def plot_open_roles(path: Path, rows: list[OpenRoleRow]) -> list[Path]:
     return save_figure(fig, path)
 
 
-def write_open_roles(run_dir: Path) -> list[OpenRoleRow]:
+def write_open_roles(run_dir: Path, transcripts: list[Transcript]) -> list[OpenRoleRow]:
     """``open_roles.csv``, the plot and a section of ``report.md``, when the run has a
     protocol with a protagonist (nothing is written otherwise)."""
-    _, stored = read_transcripts(run_dir / TRANSCRIPTS, allow_empty=True)
-    rows = open_role_rows(stored.transcripts)
+    rows = open_role_rows(transcripts)
     if not rows:
         return rows
     atomic_write(run_dir / "open_roles.csv", _csv(rows))

@@ -44,6 +44,7 @@ METRIC_COLUMNS = (
     "position_consistency",
     "cost_usd",
     "judge_backend",
+    "judge_queries",
 )
 """Metric columns of a results row, in order, after the cell parameters."""
 
@@ -78,6 +79,9 @@ class CellResult(BaseModel):
     judge_backend: str = ""
     """The model judge's backend, model, probability method and answer constraint
     (``evals.parse_rates.judge_backend``); "" for simulated and human judges."""
+    judge_queries: float | None = None
+    """Mean oracle queries the judge made per debate (a stochastic-oracle judge's cost;
+    None when no debate's judge asked an oracle)."""
 
     def row(self) -> dict[str, Any]:
         """Flat row: cell parameters first, then metrics.
@@ -142,7 +146,14 @@ def _cell_result(cell: dict[str, Any], transcripts: list[Transcript]) -> CellRes
         verdicts=verdicts,
         parse_rate=parsed / verdicts if verdicts else None,
         judge_backend=cell_backends(transcripts),
+        judge_queries=_judge_queries(transcripts),
     )
+
+
+def _judge_queries(transcripts: list[Transcript]) -> float | None:
+    """Mean oracle queries per debate, a failed debate's as 0 (it asked none that counted)."""
+    asked = [t.verdict.oracle_queries if t.verdict else 0 for t in transcripts]
+    return sum(asked) / len(asked) if any(asked) else None
 
 
 def summarize(

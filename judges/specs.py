@@ -124,14 +124,33 @@ class TreeSumJudgeSpec(Spec):
     errors: list[AnyErrorModel] = Field(default_factory=list, description="applied in order")
     budget: int = Field(default=1, ge=1, le=2**20, description="leaves a naive judge reads")
     confidence: float = Field(default=0.9, gt=0.5, lt=1, description="its stated certainty")
+    oracle_error: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="stochastic oracle: chance each query of a check is answered wrongly",
+    )
+    queries: int = Field(
+        default=1, ge=1, le=10_000, description="oracle queries per check (majority decides)"
+    )
 
     def label(self) -> str:
         return self.name or "treesum-judge"
 
+    def oracle_theory(self) -> tuple[float, int] | None:
+        """(v, queries) when this judge asks a stochastic oracle, else None."""
+        return (self.oracle_error, self.queries) if self.oracle_error else None
+
 
 @register("judge", "treesum", TreeSumJudgeSpec)
 def treesum_judge(spec: TreeSumJudgeSpec, components: Components) -> Judge:
-    return TreeSumJudge(spec.errors, budget=spec.budget, confidence=spec.confidence)
+    return TreeSumJudge(
+        spec.errors,
+        budget=spec.budget,
+        confidence=spec.confidence,
+        oracle_error=spec.oracle_error,
+        queries=spec.queries,
+    )
 
 
 class TreeSumDebaterSpec(Spec):

@@ -5,6 +5,15 @@ leaf; under ``judge_every_level`` it also assesses each level; with no debate (t
 protocol) it reads ``budget`` distinct leaves and estimates the total. In recursive
 consultancy it also challenges (``ask``, in the protocol's judge_question rounds): it cannot
 search, so it disputes a random sub-claim.
+
+**Stochastic oracle** (Brown-Cohen, Irving, Piliouras 2023): with ``oracle_error`` v > 0,
+each check of a claim (a leaf, or a level) is made by asking an oracle ``queries`` times;
+each answer is right with probability 1 - v, independently, and the judge takes the
+majority (a tie: a fair coin). ``Verdict.oracle_queries`` counts the queries, the judge's
+cost. A check is then wrong with probability ``oracle_check_error(v, queries)``, which the
+existing error models act on as before. The naive judge's one check (which answer its
+estimate is closer to) is asked of the oracle too; its leaf reads are arithmetic, not
+queries.
 """
 
 from __future__ import annotations
@@ -21,25 +30,51 @@ from judges.errors import Decision, ErrorModel, apply_errors
 
 class TreeSumJudge:
     def __init__(
-        self, errors: Sequence[ErrorModel] = (), *, budget: int = 1, confidence: float = 0.9
+        self,
+        errors: Sequence[ErrorModel] = (),
+        *,
+        budget: int = 1,
+        confidence: float = 0.9,
+        oracle_error: float = 0.0,
+        queries: int = 1,
     ) -> None:
         if budget < 1:
             raise ValueError("the judge's budget must be at least one leaf")
+        if not 0 <= oracle_error <= 1 or queries < 1:
+            raise ValueError("oracle_error must lie in [0, 1] and queries be at least 1")
         self.errors = list(errors)
         self.budget = budget
         self.confidence = confidence
+        self.oracle_error = oracle_error
+        self.queries = queries
 
     def describe(self) -> AgentInfo:
-        return AgentInfo(
-            kind="simulated",
-            name="treesum-judge",
-            settings={"budget": self.budget, "errors": [e.model_dump() for e in self.errors]},
-        )
+        settings: dict[str, object] = {
+            "budget": self.budget,
+            "errors": [e.model_dump() for e in self.errors],
+        }
+        if self.oracle_error:
+            settings |= {"oracle_error": self.oracle_error, "queries": self.queries}
+        return AgentInfo(kind="simulated", name="treesum-judge", settings=settings)
 
     def _decision(self, choice: int, target: str, kind: str) -> Decision:
         probs = [1 - self.confidence, 1 - self.confidence]
         probs[choice] = self.confidence
         return Decision(probabilities=probs, choice=choice, target=target, kind=kind)
+
+    def _check(
+        self, right: int, target: str, kind: str, view: JudgeView, rng: random.Random
+    ) -> tuple[Decision, int]:
+        """A check whose right answer is ``right``: asked of the oracle (``queries`` answers,
+        majority) when it errs, then the error models'. Returns it and the queries made."""
+        choice, asked = right, 0
+        if self.oracle_error:
+            asked = self.queries
+            wrong = sum(rng.random() < self.oracle_error for _ in range(asked))
+            if 2 * wrong > asked or (2 * wrong == asked and rng.random() < 0.5):
+                choice = 1 - right
+        decision = self._decision(choice, target, kind)
+        return apply_errors(self.errors, "check", decision, view, rng), asked
 
     async def ask(self, view: JudgeView) -> Speech:
         """Challenge a random sub-claim of the decomposition just made. The draw is seeded
@@ -58,13 +93,16 @@ class TreeSumJudge:
     async def __call__(self, view: JudgeView) -> Verdict:
         rng = rng_for(view.seed, "judge", view.debate_id)
         debated = any(t.has_move(Decomposition) for t in view.turns)
-        decision = self._debated(view, rng) if debated else self._naive(view, rng)
+        decision, asked = self._debated(view, rng) if debated else self._naive(view, rng)
         decision = apply_errors(self.errors, "verdict", decision, view, rng)
         return Verdict(
-            probabilities=decision.probabilities, choice=decision.choice, raw=decision.target
+            probabilities=decision.probabilities,
+            choice=decision.choice,
+            raw=decision.target,
+            oracle_queries=asked,
         )
 
-    def _naive(self, view: JudgeView, rng: random.Random) -> Decision:
+    def _naive(self, view: JudgeView, rng: random.Random) -> tuple[Decision, int]:
         """Read ``budget`` distinct leaves (all of them if the budget covers the tree) and pick
         the answer closer to ``N * mean``: re-reading a leaf would tell the judge nothing."""
         leaves = view.public_data["leaves"]
@@ -81,11 +119,10 @@ class TreeSumJudge:
             # make it decisive (``commit`` and ``invert`` swap equal probabilities).
             probs = [1 / len(best) if p in best else 0.0 for p in range(len(gaps))]
             decision = Decision(probabilities=probs, choice=rng.choice(best), target="item")
-        else:
-            decision = self._decision(best[0], "item", "item")
-        return apply_errors(self.errors, "check", decision, view, rng)
+            return apply_errors(self.errors, "check", decision, view, rng), 0
+        return self._check(best[0], "item", "item", view, rng)
 
-    def _debated(self, view: JudgeView, rng: random.Random) -> Decision:
+    def _debated(self, view: JudgeView, rng: random.Random) -> tuple[Decision, int]:
         question = Question(
             id=view.question_id,
             text=view.question,
@@ -98,20 +135,22 @@ class TreeSumJudge:
         assert claimant is not None
         challenger = 1 - claimant
         root_value = int(view.answers[claimant])
+        asked = 0
         if view.protocol_settings.get("judge_every_level"):
             replayed: list[Turn] = []
             for turn in view.turns:
                 if turn.has_move(Decomposition):
                     lo, hi, value = disputed(question, replayed, root_value)
                     right = claimant if value == tree.block_sum(lo, hi) else challenger
-                    level = self._decision(right, f"level:{turn.round}", "level")
-                    checked = apply_errors(self.errors, "check", level, view, rng)
+                    checked, n = self._check(right, f"level:{turn.round}", "level", view, rng)
+                    asked += n
                     if checked.choice != right:
-                        return checked  # a wrong assessment ends the debate here
+                        return checked, asked  # a wrong assessment ends the debate here
                 replayed.append(turn)
         lo, hi, value = disputed(question, view.turns, root_value)
         if hi - lo != 1:
             raise ValueError(f"the debate ended on [{lo}, {hi}), not on a single leaf")
         ok = value == tree.block_sum(lo, hi)
-        leaf = self._decision(claimant if ok else challenger, f"leaf:{lo}", tree.leaf_kind(lo))
-        return apply_errors(self.errors, "check", leaf, view, rng)
+        right = claimant if ok else challenger
+        leaf, n = self._check(right, f"leaf:{lo}", tree.leaf_kind(lo), view, rng)
+        return leaf, asked + n

@@ -188,6 +188,7 @@ def test_row_column_order() -> None:
         "position_consistency",
         "cost_usd",
         "judge_backend",
+        "judge_queries",
     ]
 
 

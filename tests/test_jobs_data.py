@@ -96,6 +96,7 @@ def test_a_job_names_its_protocol_and_roles_not_objects() -> None:
         "kind": "simulated",
         "name": None,
         "skill": 1.0,
+        "belief": 1.0,
     }
 
 

@@ -48,6 +48,11 @@ CELLS = [
     cell("consultancy", "systematic", 0.1, 3, aware=False),
     cell("consultancy", "persuasion", 0.3, 1),
     cell("consultancy", "position", 0.2, 2, branching=3),
+    # stochastic-oracle judges: each check asked ``queries`` times, the majority deciding
+    cell("recursive", "random", 0.3, 3, queries=5),
+    cell("recursive-every-level", "random", 0.3, 2, queries=3),
+    cell("consultancy", "random", 0.2, 2, queries=4),
+    cell("naive", "random", 0.2, 2, judge_budget=4, queries=3),
 ]
 
 
@@ -69,6 +74,7 @@ def _label(c: SweepCell) -> str:
     extra += "" if c.search is None else f"-s{c.search}"
     extra += "" if c.aware else "-unaware"
     extra += f"-k{c.judge_budget}" if c.protocol == "naive" else ""
+    extra += "" if c.queries == 1 else f"-m{c.queries}"
     return f"{c.protocol}-{c.error_model}-{c.epsilon}-d{c.depth}{extra}"
 
 

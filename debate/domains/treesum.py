@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from itertools import accumulate
+from math import comb, exp
 from typing import Protocol
 
 from debate.moves import Challenge, Decomposition, MoveError
@@ -20,6 +21,26 @@ MAX_LEAVES = 2**20
 """Most leaves a tree-sum claim may have (each is generated and stored with the question)."""
 LIAR_CONFIDENCE = 0.95
 HONEST_CONFIDENCE = 0.8
+
+
+def oracle_check_error(v: float, queries: int) -> float:
+    """Chance that the majority of ``queries`` oracle answers, each wrong with probability
+    ``v`` independently, is wrong (a tie broken by a fair coin): the per-check error of a
+    stochastic-oracle judge, exact."""
+    total = 0.0
+    for wrong in range(queries + 1):
+        p = comb(queries, wrong) * v**wrong * (1 - v) ** (queries - wrong)
+        if 2 * wrong > queries:
+            total += p
+        elif 2 * wrong == queries:
+            total += p / 2
+    return total
+
+
+def oracle_hoeffding_bound(v: float, queries: int) -> float:
+    """Hoeffding's bound on ``oracle_check_error`` for v < 1/2: exp(-2 m (1/2 - v)^2), the
+    rate behind doubly-efficient debate's O(1) (here O(log 1/delta)) judge queries."""
+    return exp(-2 * queries * (0.5 - v) ** 2) if v < 0.5 else 1.0
 
 
 def leaf_value(kind: str, x: int, y: int) -> int:

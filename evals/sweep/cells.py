@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from debate.domains.treesum import oracle_check_error
+
 SweepProtocol = Literal["naive", "consultancy", "recursive", "recursive-every-level"]
 SweepErrorModel = Literal["random", "systematic", "persuasion", "position"]
 
@@ -25,6 +27,13 @@ class SweepCell(BaseModel):
     )
     aware: bool = Field(default=True, description="liars know the judge's blind spots")
     judge_budget: int = Field(default=1, ge=1, description="leaves the naive judge evaluates")
+    queries: int = Field(
+        default=1,
+        ge=1,
+        le=10_000,
+        description="stochastic oracle (random model): answers asked per check, the "
+        "majority deciding, each wrong w.p. epsilon",
+    )
 
     @model_validator(mode="after")
     def _tree_fits(self) -> SweepCell:
@@ -37,3 +46,18 @@ class SweepCell(BaseModel):
     @property
     def leaves(self) -> int:
         return int(self.branching**self.depth)
+
+    @property
+    def check_error(self) -> float:
+        """Chance that one check errs under the random model: ``epsilon`` asked once, the
+        majority's error when the judge asks its oracle ``queries`` times (exactly
+        ``epsilon`` at one query, so one-query cells are what they always were)."""
+        return oracle_check_error(self.epsilon, self.queries)
+
+    def key_data(self) -> dict[str, object]:
+        """The parameters that identify the cell: ``queries`` only when it is not 1, so the
+        cells (and seeds, and results) of sweeps from before it existed are unchanged."""
+        data = self.model_dump(mode="json")
+        if data["queries"] == 1:
+            del data["queries"]
+        return data

@@ -8,6 +8,7 @@ test can check that both implementations agree.
 from __future__ import annotations
 
 import hashlib
+import json
 
 from debate.domains.treesum import treesum_questions
 from debate.jobs import DebateJob, ProtocolSpec, SeatSpecs
@@ -44,14 +45,21 @@ def engine_jobs(cell: SweepCell, n: int, seed: int) -> list[DebateJob]:
     """``n`` debates of ``cell`` as engine jobs (data), with the cell's parameters as their
     cell: the tree-sum judge and debaters are named by their registered kinds."""
     errors = error_model(cell)
-    judge = TreeSumJudgeSpec(errors=[errors], budget=cell.judge_budget)
+    if cell.queries > 1:  # a stochastic oracle asked ``queries`` times per check
+        judge = TreeSumJudgeSpec(
+            budget=cell.judge_budget, oracle_error=cell.epsilon, queries=cell.queries
+        )
+    else:
+        judge = TreeSumJudgeSpec(errors=[errors], budget=cell.judge_budget)
     blind = [errors] if cell.aware and isinstance(errors, SystematicError) else []
     debater = TreeSumDebaterSpec(search=cell.search, aware_of=blind)
     protocol = cell_protocol(cell)
     protocol_spec = ProtocolSpec(name=protocol.name, settings=protocol.model_dump(mode="json"))
-    params = cell.model_dump()
+    params = cell.key_data()
     questions = treesum_questions(n, seed, cell.branching, cell.depth)
-    cell_id = hashlib.sha256(cell.model_dump_json().encode()).hexdigest()[:12]
+    # The compact JSON pydantic wrote before ``queries`` existed: the same debate ids.
+    identity = json.dumps(params, separators=(",", ":"))
+    cell_id = hashlib.sha256(identity.encode()).hexdigest()[:12]
     return [
         DebateJob(
             debate_id=f"{q.id}:{cell_id}",

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     pass
 
 MAX_LEAVES = 2**20
-_RANGES = ("protocols", "error_models", "epsilons", "depths", "branching", "search")
+_RANGES = ("protocols", "error_models", "epsilons", "depths", "branching", "search", "queries")
 
 
 class SweepConfig(BaseModel):
@@ -44,6 +44,11 @@ class SweepConfig(BaseModel):
     search: list[int | None] = Field(
         default=[None],
         description='honest challenger\'s checks per level; null or "full" = full search',
+    )
+    queries: list[int] = Field(
+        default=[1],
+        description="stochastic-oracle judges: answers asked per check under the random "
+        "model (the majority decides); 1 is the plain random error",
     )
     aware: bool = Field(default=True, description="liars know the judge's blind spots")
     judge_budget: int = Field(
@@ -121,7 +126,8 @@ class SweepConfig(BaseModel):
         return self
 
     def cells(self) -> list[SweepCell]:
-        """Every cell, in the order protocol, error model, epsilon, depth, branching, search."""
+        """Every cell, in the order protocol, error model, epsilon, depth, branching, search,
+        queries (more than one query only under the random model, the oracle's)."""
         grid = itertools.product(
             self.protocols,
             self.error_models,
@@ -129,6 +135,7 @@ class SweepConfig(BaseModel):
             self.depths,
             self.branching,
             self.search,
+            self.queries,
         )
         return [
             SweepCell(
@@ -140,8 +147,10 @@ class SweepConfig(BaseModel):
                 search=search,
                 aware=self.aware,
                 judge_budget=self.judge_budget,
+                queries=queries,
             )
-            for protocol, model, eps, depth, b, search in grid
+            for protocol, model, eps, depth, b, search, queries in grid
+            if queries == 1 or model == "random"
         ]
 
     def quick(self) -> SweepConfig:

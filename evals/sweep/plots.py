@@ -35,7 +35,47 @@ def plot_sweep(folder: Path, rows: Rows) -> list[Path]:
     for suffix, group in _variants(rows):
         paths.append(plot_accuracy_vs_depth(folder / f"accuracy_vs_depth{suffix}.png", group))
         paths.append(plot_heatmaps(folder / f"heatmap{suffix}.png", group))
+    if any(r["queries"] > 1 for r in rows):
+        paths.append(plot_judge_queries(folder / "judge_queries_vs_depth.png", rows))
     return paths
+
+
+def plot_judge_queries(path: Path, rows: Rows) -> Path:
+    """Stochastic-oracle cells: the judge's oracle queries per debate against depth, one
+    line per protocol x queries, at the largest epsilon (where checks fail most, so judging
+    every level stops soonest); legend outside the axes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from evals.report import OKABE_ITO
+
+    oracle = [r for r in rows if r["queries"] > 1]
+    eps = max(r["epsilon"] for r in oracle)
+    fig = Figure(figsize=(7.0, 4.0), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    keys = list(dict.fromkeys((r["protocol"], r["queries"]) for r in oracle))
+    for k, (protocol, queries) in enumerate(keys):
+        line = sorted(
+            (
+                r
+                for r in oracle
+                if (r["protocol"], r["queries"], r["epsilon"]) == (protocol, queries, eps)
+            ),
+            key=lambda r: r["depth"],
+        )
+        ax.plot(
+            [r["depth"] for r in line],
+            [r["judge_queries"] for r in line],
+            color=OKABE_ITO[k % len(OKABE_ITO)],
+            marker="o",
+            label=f"{protocol}, m={queries}",
+        )
+    ax.set_xlabel("depth d")
+    ax.set_ylabel(f"judge's oracle queries per debate (ε={eps:g})")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.savefig(path, dpi=100)
+    return path
 
 
 def _grid(

@@ -23,10 +23,10 @@ from evals.report import md_escape, shown
 from evals.results import atomic_write
 from evals.sweep.grid import SweepConfig
 from evals.sweep.runner import CELLS, CellRecord, cell_key, load_records
-from evals.sweep.theory import theory_accuracy
+from evals.sweep.theory import oracle_bound, theory_accuracy
 
 COLUMNS = ("protocol", "error_model", "epsilon", "depth", "n", "accuracy", "ci_low", "ci_high")
-EXTRA = ("branching", "search", "aware", "judge_budget")
+EXTRA = ("branching", "search", "aware", "judge_budget", "queries")
 HEADLINE_EPSILONS = (0.0, 0.1, 0.3)
 HEADLINE_DEPTHS = (1, 4, 8)
 THEORY_TEXT = (
@@ -40,7 +40,11 @@ THEORY_TEXT = (
     "collapses with depth. Verdict-scope biases act once, whatever the depth: persuasion "
     "toward the last speaker costs recursive debate `s/2`; a position bias mixes the "
     "error-free accuracy with chance. Dashed lines in the plots are these closed forms; "
-    "`theory_in_ci` says whether each lies inside the cell's 95% Wilson interval."
+    "`theory_in_ci` says whether each lies inside the cell's 95% Wilson interval. A "
+    "stochastic-oracle judge (`queries` > 1) asks each check `m` times, each answer wrong "
+    "w.p. `eps`, and takes the majority: the formulas hold with `eps` replaced by that "
+    "majority's error, and `bound` is Hoeffding's `1 - exp(-2 m (1/2 - eps)**2)` for "
+    "recursive debate, whose judge asks `m` queries at every depth (`judge_queries`)."
 )
 
 
@@ -69,6 +73,8 @@ def _row(record: CellRecord) -> dict[str, Any]:
     row.update({key: getattr(cell, key) for key in EXTRA})
     row["theory_in_ci"] = None if theory is None else bool(low - 1e-9 <= theory <= high + 1e-9)
     row.update(correct=record.correct, ties=record.ties, claimant_honest=record.claimant_honest)
+    row["judge_queries"] = record.judge_queries / record.n if record.n else math.nan
+    row["bound"] = oracle_bound(cell)
     row["seconds"] = record.seconds
     return row
 
@@ -76,7 +82,7 @@ def _row(record: CellRecord) -> dict[str, Any]:
 def write_sweep_results(run_dir: Path, rows: Sequence[dict[str, Any]]) -> None:
     """``results.csv`` (None as an empty field) and ``results.json`` (None as null)."""
     header = [*COLUMNS, "theory", *EXTRA, "theory_in_ci"]
-    header += ["correct", "ties", "claimant_honest", "seconds"]
+    header += ["correct", "ties", "claimant_honest", "judge_queries", "bound", "seconds"]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=header, restval="")
     writer.writeheader()

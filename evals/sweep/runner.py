@@ -49,6 +49,8 @@ class CellRecord(BaseModel):
     overridden: int = 0
     ties: int = 0
     """Verdicts at exactly 50/50, not in ``correct``: each scores 1/2."""
+    judge_queries: int = 0
+    """Oracle queries the judges made, summed over the cell's debates (their cost)."""
     seconds: float = 0.0
 
     @property
@@ -72,7 +74,7 @@ class CellRecord(BaseModel):
 
 def cell_key(cell: SweepCell) -> str:
     """Canonical text of a cell's parameters: its identity in ``cells.jsonl``."""
-    return json.dumps(cell.model_dump(mode="json"), sort_keys=True)
+    return json.dumps(cell.key_data(), sort_keys=True)
 
 
 def cell_seed(seed: int, cell: SweepCell) -> int:
@@ -107,6 +109,7 @@ def _simulate_chunk(jobs: list[tuple[SweepCell, int, int]]) -> list[CellRecord]:
                 ended_early=result.ended_early,
                 overridden=result.overridden,
                 ties=result.ties,
+                judge_queries=result.judge_queries,
                 seconds=round(time.perf_counter() - start, 6),
             )
         )

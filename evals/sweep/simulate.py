@@ -57,6 +57,9 @@ class SimResult:
     """Verdicts decided by a verdict-scope bias (position or persuasion) instead of the game."""
     ties: int = 0
     """Verdicts at exactly 50/50 (naive: the estimate halfway between); each scores 1/2."""
+    judge_queries: int = 0
+    """Oracle queries the judges made in all (stochastic-oracle cells: ``queries`` per
+    check); 0 where the judge asks no oracle."""
 
     @property
     def score(self) -> float:
@@ -74,13 +77,16 @@ def simulate_cell(cell: SweepCell, n: int, seed: int) -> SimResult:
         raise ValueError(f"n must be at least 1, got {n}")
     rng = np.random.default_rng(seed)
     early = np.zeros(n, dtype=bool)
+    oracle = cell.queries > 1
     if cell.protocol == "naive":
         honest = np.zeros(n, dtype=bool)
         right, tie = _naive(cell, n, rng)
+        asked = int((~tie).sum()) * cell.queries if oracle else 0  # a tie checks nothing
     else:
         honest = rng.random(n) < 0.5
-        right, early = _tree_game(cell, honest, rng)
+        right, early, checks = _tree_game(cell, honest, rng)
         tie = np.zeros(n, dtype=bool)
+        asked = int(checks.sum()) * cell.queries if oracle else 0
     correct, overridden = _verdict_bias(cell, right, honest, rng)
     # A tie stays a tie whatever the error models do (they swap equal probabilities).
     correct &= ~tie
@@ -92,28 +98,34 @@ def simulate_cell(cell: SweepCell, n: int, seed: int) -> SimResult:
         ended_early=int(early.sum()),
         overridden=int((overridden & ~tie).sum()),
         ties=int(tie.sum()),
+        judge_queries=asked,
     )
 
 
-def _tree_game(cell: SweepCell, honest: Bools, rng: np.random.Generator) -> tuple[Bools, Bools]:
-    """recursive / recursive-every-level / consultancy: (unbiased verdict correct, ended early).
+def _tree_game(
+    cell: SweepCell, honest: Bools, rng: np.random.Generator
+) -> tuple[Bools, Bools, Ints]:
+    """recursive / recursive-every-level / consultancy: (unbiased verdict correct, ended
+    early, checks the judge made).
 
     ``claim_true`` is whether the disputed claim is true; it starts as "the claimant is honest"
     and a false claim becomes true only when the challenger misses the flawed child.
     """
-    n, b, d, eps = honest.size, cell.branching, cell.depth, cell.epsilon
+    n, b, d, eps = honest.size, cell.branching, cell.depth, cell.check_error
     rows = np.arange(n)
     claim_true = honest.copy()
-    rate = eps if cell.error_model == "systematic" else 0.0
+    rate = cell.epsilon if cell.error_model == "systematic" else 0.0
     # Does the disputed node's subtree hold a blind leaf? (root: any of the N leaves)
     blind = rng.random(n) < _p_any(cell.leaves, rate) if rate > 0 else np.zeros(n, dtype=bool)
     level_checks = cell.protocol == "recursive-every-level" and cell.error_model == "random"
     ended = np.zeros(n, dtype=bool)
+    checks = np.zeros(n, dtype=np.int64)
     claimant_wins = np.zeros(n, dtype=bool)
     p_find = 1.0 if cell.search is None else min(1.0, (cell.search + 1) / b)
     for level in range(d):
         if level_checks:
             # A wrong level check ends the debate against the side right at this level.
+            checks += ~ended
             wrong = ~ended & (rng.random(n) < eps)
             claimant_wins[wrong] = ~claim_true[wrong]
             ended |= wrong
@@ -135,7 +147,8 @@ def _tree_game(cell: SweepCell, honest: Bools, rng: np.random.Generator) -> tupl
     # False for the verdict-scope models, which leave checks alone).
     inverted = rng.random(n) < eps if cell.error_model == "random" else blind
     claimant_wins = np.where(ended, claimant_wins, claim_true ^ inverted)
-    return claimant_wins == honest, ended
+    checks += ~ended  # the leaf, unless a level check ended the debate
+    return claimant_wins == honest, ended, checks
 
 
 def _p_any(leaves: int, rate: float) -> float:
@@ -195,7 +208,8 @@ def _naive(cell: SweepCell, n: int, rng: np.random.Generator) -> tuple[Bools, Bo
     right = to_true < to_wrong
     # One check: random inverts it w.p. eps; systematic when the whole item is blind.
     if cell.error_model in ("random", "systematic"):
-        right = right ^ (rng.random(n) < cell.epsilon)
+        eps = cell.check_error if cell.error_model == "random" else cell.epsilon
+        right = right ^ (rng.random(n) < eps)
     return right, tie
 
 

@@ -9,6 +9,7 @@ error at all, so it takes the error-free accuracy ``a0`` whatever its model.
 
 from __future__ import annotations
 
+from debate.domains.treesum import oracle_hoeffding_bound
 from evals.sweep.cells import SweepCell
 
 
@@ -16,7 +17,7 @@ def theory_accuracy(cell: SweepCell) -> float | None:
     """The doc's closed form for ``cell``, or None where it gives none."""
     if cell.protocol == "naive":
         return _naive(cell)
-    b, d, eps = cell.branching, cell.depth, cell.epsilon
+    b, d, eps = cell.branching, cell.depth, cell.check_error
     full_search = cell.search is None or cell.search + 1 >= b
     # Probability that the flawed child is followed all the way down to a leaf.
     follow = (1.0 / b) ** d if cell.protocol == "consultancy" else _p(cell) ** d
@@ -40,6 +41,16 @@ def theory_accuracy(cell: SweepCell) -> float | None:
     return (1 - eps) * a0 + eps / 2
 
 
+def oracle_bound(cell: SweepCell) -> float | None:
+    """Hoeffding's lower bound on a stochastic-oracle cell's accuracy, where the doubly-
+    efficient argument applies: recursive debate with full search, whose judge checks one
+    leaf whatever the depth, so ``queries`` answers give 1 - exp(-2 m (1/2 - v)^2)."""
+    full_search = cell.search is None or cell.search + 1 >= cell.branching
+    if cell.queries == 1 or cell.protocol != "recursive" or not full_search:
+        return None
+    return 1 - oracle_hoeffding_bound(cell.epsilon, cell.queries)
+
+
 def _p(cell: SweepCell) -> float:
     """The honest challenger's chance of finding the flaw at one level."""
     if cell.search is None:
@@ -54,7 +65,9 @@ def _naive(cell: SweepCell) -> float | None:
     if cell.judge_budget < cell.leaves:
         return None
     eps = cell.epsilon
-    if cell.error_model in ("random", "systematic"):
+    if cell.error_model == "random":
+        return 1 - cell.check_error
+    if cell.error_model == "systematic":
         return 1 - eps
     if cell.error_model == "position":
         return 1 - eps / 2
