@@ -55,7 +55,11 @@ def plot_judge_queries(path: Path, rows: Rows) -> Path:
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     keys = list(dict.fromkeys((r["protocol"], r["queries"]) for r in oracle))
+    protocols = list(dict.fromkeys(p for p, _ in keys))
+    styles = [("o", "-"), ("s", "--"), ("^", ":"), ("D", "-.")]
     for k, (protocol, queries) in enumerate(keys):
+        # Protocols of equal cost would hide each other: each has its marker and dash.
+        marker, dash = styles[protocols.index(protocol) % len(styles)]
         line = sorted(
             (
                 r
@@ -68,7 +72,9 @@ def plot_judge_queries(path: Path, rows: Rows) -> Path:
             [r["depth"] for r in line],
             [r["judge_queries"] for r in line],
             color=OKABE_ITO[k % len(OKABE_ITO)],
-            marker="o",
+            marker=marker,
+            linestyle=dash,
+            markersize=7 - 2 * protocols.index(protocol) % 6,
             label=f"{protocol}, m={queries}",
         )
     ax.set_xlabel("depth d")
