@@ -23,7 +23,7 @@ from rich.table import Table
 from debate.protocol import Protocol, build_protocol
 from debate.types import Transcript
 from evals.metrics import clustered_interval
-from evals.report import OKABE_ITO, md_escape, save_figure, shown
+from evals.report import OKABE_ITO, append_section, md_escape, save_figure, shown
 from evals.results import atomic_write
 
 SIDES = ("correct", "wrong")
@@ -175,10 +175,7 @@ def write_open_roles(run_dir: Path, transcripts: list[Transcript]) -> list[OpenR
     folder.mkdir(parents=True, exist_ok=True)
     plot_open_roles(folder / "open_roles.png", rows)
     lines += ["", "![Open roles](plots/open_roles.png)"]
-    report = run_dir / "report.md"
-    if report.exists():
-        text = report.read_text(encoding="utf-8").rstrip()
-        atomic_write(report, text + "\n\n" + "\n".join(lines) + "\n")
+    append_section(run_dir, "\n".join(lines))
     return rows
 
 

@@ -123,6 +123,18 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 """A colour-blind-safe palette (Okabe and Ito) for plot series."""
 
 
+def append_section(run_dir: Path, text: str) -> None:
+    """Add ``text`` (markdown) to the run's ``report.md``, when there is one: what an
+    experiment type reports after the cells' table (rewritten whole on every report, so a
+    section is never added twice)."""
+    from evals.results import atomic_write
+
+    report = run_dir / "report.md"
+    if report.exists():
+        body = report.read_text(encoding="utf-8").rstrip()
+        atomic_write(report, body + "\n\n" + text.rstrip("\n") + "\n")
+
+
 def save_figure(fig: Any, path: Path) -> list[Path]:
     """``fig`` as a PNG and, beside it, an SVG (vector, for a paper); their paths."""
     fig.savefig(path.with_suffix(".png"), dpi=130)

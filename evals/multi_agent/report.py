@@ -22,7 +22,7 @@ from debate.registry import label
 from debate.types import Transcript, Verdict
 from evals.metrics import clustered_interval
 from evals.multi_agent.config import MultiAgentConfig
-from evals.report import OKABE_ITO, md_escape, save_figure, shown
+from evals.report import OKABE_ITO, append_section, md_escape, save_figure, shown
 from evals.results import atomic_write
 from evals.rundir import TRANSCRIPTS
 from transcripts.store import read_transcripts
@@ -163,11 +163,7 @@ def write_multi_agent(run_dir: Path, config: MultiAgentConfig) -> list[RoundRow]
         folder.mkdir(parents=True, exist_ok=True)
         plot_rounds(folder / "accuracy_vs_rounds.png", rows)
         lines += ["", "![Accuracy against rounds](plots/accuracy_vs_rounds.png)"]
-    report = run_dir / "report.md"
-    if report.exists():
-        atomic_write(
-            report, report.read_text(encoding="utf-8").rstrip() + "\n\n" + "\n".join(lines) + "\n"
-        )
+    append_section(run_dir, "\n".join(lines))
     return rows
 
 

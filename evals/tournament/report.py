@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from evals.report import md_escape, shown
+from evals.report import append_section, md_escape, shown
 from evals.results import atomic_write
 from evals.rundir import TRANSCRIPTS
 from evals.tournament.analysis import Analysis, Setting, analyse
@@ -324,9 +324,7 @@ def write_tournament(run_dir: Path, config: TournamentConfig) -> TournamentRepor
         if any(k.startswith("nested_steps|") for k in a.value):
             plots += plot_oversight(folder / "oversight.png", a, s)
     text = markdown(a, s, config.confidence)
-    report = run_dir / "report.md"
-    if report.exists():
-        atomic_write(report, report.read_text(encoding="utf-8").rstrip() + "\n\n" + text)
+    append_section(run_dir, text)
     return TournamentReport(a, s, plots, text)
 
 
