@@ -93,10 +93,10 @@ class Protocol(BaseModel):
 
     name: ClassVar[str]
     max_answers: ClassVar[int] = MAX_ANSWERS
+    """Most answers the protocol can show: 2 for two-sided ones (recursive, pixels)."""
     protagonist: ClassVar[str | None] = None
     """The one seat whose side results are split on (``protagonist_correct``): the
     consultant, or the chooser of open roles; None where both sides speak."""
-    """Most answers the protocol can show: 2 for two-sided ones (recursive, pixels)."""
 
     answers: int = Field(
         default=DEFAULT_ANSWERS,

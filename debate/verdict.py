@@ -34,7 +34,7 @@ class Verdict(Frozen):
         default=0,
         ge=0,
         description="queries a simulated judge put to its stochastic oracle (the human's "
-        "checks of leaf claims): the judge's cost in doubly-efficient debate",
+        "checks of claims): the judge's cost in doubly-efficient debate",
     )
     reasks: int = Field(
         default=0,

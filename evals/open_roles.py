@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from debate.errors import ConfigError
 from debate.protocol import Protocol, build_protocol
 from debate.types import Transcript
 from evals.metrics import clustered_interval
@@ -49,15 +50,15 @@ def open_role_rows(transcripts: list[Transcript]) -> list[OpenRoleRow]:
     """One row per cell with a protagonist and per side, in the order cells first appear.
     A debate whose chooser never chose (it failed first) belongs to neither side; the
     shares say so by not summing to 1."""
-    protocols: dict[str, Protocol] = {}
+    protocols: dict[str, Protocol | None] = {}
     groups: dict[tuple[str, str], dict[str, list[Transcript]]] = {}
     totals: dict[tuple[str, str], int] = {}
     for t in transcripts:
         key = json.dumps([t.protocol, t.protocol_settings], sort_keys=True)
         if key not in protocols:
-            protocols[key] = build_protocol(t.protocol, t.protocol_settings)
+            protocols[key] = _protocol(t)
         protocol = protocols[key]
-        if protocol.protagonist is None:
+        if protocol is None or protocol.protagonist is None:
             continue
         cell = (str(t.cell.get("protocol", t.protocol)), str(t.cell.get("judge", t.judge.name)))
         totals[cell] = totals.get(cell, 0) + 1
@@ -88,16 +89,25 @@ def open_role_rows(transcripts: list[Transcript]) -> list[OpenRoleRow]:
     return rows
 
 
+def _protocol(t: Transcript) -> Protocol | None:
+    """The transcript's protocol, or None where it cannot be rebuilt by name (a user's
+    class given by import path and not registered): it has no split to report."""
+    try:
+        return build_protocol(t.protocol, t.protocol_settings)
+    except ConfigError:
+        return None
+
+
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else math.nan
 
 
-def _followed(t: Transcript, protocols: dict[str, Protocol]) -> float:
+def _followed(t: Transcript, protocols: dict[str, Protocol | None]) -> float:
     """The verdict's score for the protagonist's answer (0 for a failed debate)."""
     if not t.usable or t.verdict is None:
         return 0.0
     protocol = protocols[json.dumps([t.protocol, t.protocol_settings], sort_keys=True)]
-    assert protocol.protagonist is not None
+    assert protocol is not None and protocol.protagonist is not None
     return t.verdict.score(t.setup.seat(protocol.protagonist).position)
 
 

@@ -137,10 +137,6 @@ class TreeSumJudgeSpec(Spec):
     def label(self) -> str:
         return self.name or "treesum-judge"
 
-    def oracle_theory(self) -> tuple[float, int] | None:
-        """(v, queries) when this judge asks a stochastic oracle, else None."""
-        return (self.oracle_error, self.queries) if self.oracle_error else None
-
 
 @register("judge", "treesum", TreeSumJudgeSpec)
 def treesum_judge(spec: TreeSumJudgeSpec, components: Components) -> Judge:

@@ -66,7 +66,8 @@ class TreeSumJudge:
         self, right: int, target: str, kind: str, view: JudgeView, rng: random.Random
     ) -> tuple[Decision, int]:
         """A check whose right answer is ``right``: asked of the oracle (``queries`` answers,
-        majority) when it errs, then the error models'. Returns it and the queries made."""
+        majority) when the judge has one, then open to the error models. Returns it and the
+        queries made (two answers: tree-sum claims are two-sided)."""
         choice, asked = right, 0
         if self.oracle_error:
             asked = self.queries

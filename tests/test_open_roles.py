@@ -247,3 +247,13 @@ def test_the_split_counts_by_choice_and_the_judge_follows_a_lone_consultant(
     assert rows["open-consultancy", "wrong"].accuracy == 0.0
     assert rows["open-debate", "wrong"].accuracy == 1.0
     assert rows["open-debate", "wrong"].followed == 0.0
+
+
+async def test_a_protocol_that_cannot_be_rebuilt_by_name_has_no_split() -> None:
+    from evals.open_roles import open_role_rows
+
+    question = evidence_questions(1, seed=3)[0]
+    t = await run_debate(question, OpenConsultancy(), EvidenceDebater(), SimulatedJudge())
+    assert [r.side for r in open_role_rows([t])] == ["correct", "wrong"]
+    unknown = t.model_copy(update={"protocol": "a-users-unregistered-protocol"})
+    assert open_role_rows([unknown]) == []
