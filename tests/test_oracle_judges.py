@@ -134,6 +134,8 @@ def test_the_grid_asks_the_oracle_only_under_the_random_model() -> None:
     )
     cells = [(c.error_model, c.queries) for c in config.cells()]
     assert cells == [("random", 1), ("random", 5), ("persuasion", 1)]
+    with pytest.raises(ValueError, match="needs error_model 'random'"):
+        SweepCell(protocol="recursive", error_model="systematic", epsilon=0.1, depth=2, queries=3)
 
 
 def test_the_oracle_preset_reports_queries_and_the_bound(

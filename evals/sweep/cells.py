@@ -36,6 +36,15 @@ class SweepCell(BaseModel):
     )
 
     @model_validator(mode="after")
+    def _oracle_is_random(self) -> SweepCell:
+        if self.queries > 1 and self.error_model != "random":
+            raise ValueError(
+                f"queries = {self.queries} asks a stochastic oracle, which errs at random: "
+                f"it needs error_model 'random', not {self.error_model!r}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _tree_fits(self) -> SweepCell:
         if self.branching**self.depth > 2**20:
             raise ValueError(
