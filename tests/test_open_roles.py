@@ -257,3 +257,18 @@ async def test_a_protocol_that_cannot_be_rebuilt_by_name_has_no_split() -> None:
     assert [r.side for r in open_role_rows([t])] == ["correct", "wrong"]
     unknown = t.model_copy(update={"protocol": "a-users-unregistered-protocol"})
     assert open_role_rows([unknown]) == []
+
+
+@pytest.mark.parametrize(
+    ("preset", "calls"), [("open-roles-evidence", 0), ("open-roles-local", 12)]
+)
+def test_the_open_roles_presets_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], preset: str, calls: int
+) -> None:
+    """Both presets build and plan offline, calling nothing (the local one: 4 debates of the
+    local model, its planned calls counted; the simulated one: none)."""
+    args = ["eval", "--preset", preset, "--quick", "--dry-run", "--out", str(tmp_path / "r")]
+    code, stdout, err = run_cli(capsys, *args, "--data-dir", "../shared/data")
+    assert code == 0, err
+    assert f"{calls} model calls" in stdout
+    assert not (tmp_path / "r").exists()
