@@ -188,6 +188,10 @@ def test_model_debaters_choose_then_argue_as_assigned(
     assert len(rows) == 1 + 2 * 2  # two open protocols x two sides
     assert "Kenton et al. 2024" in (out / "report.md").read_text()
     assert (out / "plots" / "open_roles.png").exists()
+    for _ in range(2):  # a report rebuilds the section, never adds it twice
+        code, _, err = run_cli(capsys, "report", str(out))
+        assert code == 0, err
+    assert (out / "report.md").read_text().count("Kenton et al. 2024") == 1
 
 
 def test_an_eval_without_a_protagonist_writes_no_split(
