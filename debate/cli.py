@@ -30,6 +30,33 @@ app = typer.Typer(
     no_args_is_help=True,
     help="AI safety via debate: run debates, evals and reports.",
 )
+
+
+def _version(value: bool) -> None:
+    """``debate --version``: the installed package's version, then exit."""
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("debate-lab")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            found = "unknown (not installed)"
+        print(f"debate-lab {found}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_version, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """AI safety via debate: run debates, evals and reports."""
+
+
 # Piped output (logs, CI) gets a wide fixed width so result tables are not truncated.
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
@@ -76,6 +103,16 @@ AddressOption = Annotated[
         help="with --executor ray: the cluster to join (auto, HOST:PORT); default: start one here",
     ),
 ]
+
+
+def _preset_list() -> str:
+    from evals.presets import preset_names
+
+    return ", ".join(preset_names())
+
+
+PRESETS = _preset_list()
+"""The shipped presets, named in ``debate eval --help``."""
 
 
 def _line(message: str) -> str:
@@ -205,10 +242,14 @@ def run(
     _run(quick_form(cfg) if quick else cfg, out or _default_out(config.stem), options)
 
 
-@app.command("eval")
+@app.command(
+    "eval",
+    help="Run a named preset (an eval, or another experiment type, e.g. judge-error-depth). "
+    f"Presets: {PRESETS}.",
+)
 @one_line_errors
 def eval_(
-    preset: Annotated[str, typer.Option("--preset", help="preset name, e.g. smoke")] = "smoke",
+    preset: Annotated[str, typer.Option("--preset", help="preset name (listed above)")] = "smoke",
     out: OutOption = None,
     resume: ResumeOption = False,
     quick: QuickOption = False,

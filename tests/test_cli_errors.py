@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from debate.cli import main
+from tests.cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -187,3 +188,16 @@ def test_report_regenerates_results(finished_run: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (finished_run / "results.json").exists()
     assert "debate-sequential" in (finished_run / "report.md").read_text()
+
+
+def test_version_and_the_presets_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    from evals.presets import preset_names
+
+    code, out, _ = run_cli(capsys, "--version")
+    assert code == 0 and out.strip() == f"debate-lab {version('debate-lab')}"
+    code, out, _ = run_cli(capsys, "eval", "--help")
+    flat = " ".join(out.split())
+    assert code == 0 and len(preset_names()) > 10
+    assert all(name in flat for name in preset_names())
