@@ -115,6 +115,19 @@ PRESETS = _preset_list()
 """The shipped presets, named in ``debate eval --help``."""
 
 
+SeedOption = Annotated[
+    int | None, typer.Option("--seed", help="the config's base seed, overridden")
+]
+ConcurrencyOption = Annotated[
+    int | None,
+    typer.Option("--concurrency", min=1, help="debates run at once (the config's, overridden)"),
+]
+LimitOption = Annotated[
+    int | None,
+    typer.Option("--limit", min=1, help="use only the first N questions (or debates)"),
+]
+
+
 def _line(message: str) -> str:
     """One terminal-safe line: text from files or models may hold control characters."""
     from transcripts.safe import safe_text
@@ -230,12 +243,15 @@ def run(
     executor: ExecutorOption = "local",
     workers: WorkersOption = None,
     address: AddressOption = None,
+    seed: SeedOption = None,
+    concurrency: ConcurrencyOption = None,
+    limit: LimitOption = None,
 ) -> None:
     """Run the experiment a config file describes (eval, sweep, rejudge, ...)."""
-    from evals.experiments import load_run_config
+    from evals.experiments import load_run_config, overridden
     from evals.experiments import quick as quick_form
 
-    cfg = load_run_config(config)
+    cfg = overridden(load_run_config(config), seed=seed, concurrency=concurrency, limit=limit)
     options = _options(
         resume, data_dir, dry_run, max_cost, retry_failed, executor, workers, address
     )
@@ -260,11 +276,17 @@ def eval_(
     executor: ExecutorOption = "local",
     workers: WorkersOption = None,
     address: AddressOption = None,
+    seed: SeedOption = None,
+    concurrency: ConcurrencyOption = None,
+    limit: LimitOption = None,
 ) -> None:
     """Run a named preset (an eval, or another experiment type, e.g. judge-error-depth)."""
+    from evals.experiments import overridden
+    from evals.experiments import quick as quick_form
     from evals.presets import load_preset
 
-    config = load_preset(preset, quick=quick)
+    config = overridden(load_preset(preset), seed=seed, concurrency=concurrency, limit=limit)
+    config = quick_form(config) if quick else config
     options = _options(
         resume, data_dir, dry_run, max_cost, retry_failed, executor, workers, address
     )

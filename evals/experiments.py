@@ -155,6 +155,25 @@ def experiment_for(config: Any) -> Experiment:
     return found
 
 
+def overridden(config: Spec, **values: int | None) -> Any:
+    """``config`` with the command line's ``--seed``, ``--concurrency`` and ``--limit`` (the
+    ones given, not None) set on the fields of those names, validated as the file's own
+    values are. A type without such a field refuses the option in one line, never
+    silently ignores it."""
+    given = {name: value for name, value in values.items() if value is not None}
+    if not given:
+        return config
+    kind = getattr(config, "type", DEFAULT_TYPE)
+    for name in given:
+        if name not in type(config).model_fields:
+            raise ConfigError(f"--{name} does not apply to experiment type {kind!r}")
+    data = {**config.model_dump(mode="json"), **given}
+    try:
+        return type(config).model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"command line: {validation_message(exc)}") from None
+
+
 def quick(config: Spec) -> Any:
     """The config's own ``--quick`` form (every type defines one)."""
     shorten = getattr(config, "quick", None)

@@ -201,3 +201,42 @@ def test_version_and_the_presets_in_help(capsys: pytest.CaptureFixture[str]) -> 
     flat = " ".join(out.split())
     assert code == 0 and len(preset_names()) > 10
     assert all(name in flat for name in preset_names())
+
+
+def test_seed_concurrency_and_limit_override_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    out = tmp_path / "run"
+    args = ["eval", "--preset", "smoke", "--out", str(out), "--limit", "3", "--seed", "5"]
+    code, _, err = run_cli(capsys, *args, "--concurrency", "4")
+    assert code == 0, err
+    recorded = json.loads((out / "config.json").read_text())
+    assert (recorded["seed"], recorded["concurrency"], recorded["limit"]) == (5, 4, 3)
+    rows = (out / "results.csv").read_text().splitlines()[1:]
+    assert rows and all(",6," in row for row in rows)  # 3 questions x 2 answer orders
+    # --quick keeps the smaller of its questions and --limit
+    code, _, err = run_cli(
+        capsys, "eval", "--preset", "smoke", "--quick", "--limit", "2", "--out", str(tmp_path / "q")
+    )
+    assert code == 0, err
+    assert json.loads((tmp_path / "q" / "config.json").read_text())["limit"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--preset", "judge-error-depth", "--concurrency", "4"], "--concurrency does not apply"),
+        (["--preset", "judge-error-depth", "--limit", "4"], "--limit does not apply"),
+        (["--preset", "smoke", "--concurrency", "1000000"], "command line: concurrency"),
+    ],
+)
+def test_an_override_a_type_cannot_take_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], needle: str
+) -> None:
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "eval", *args, "--out", str(out))
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and needle in lines[0], err
+    assert not out.exists()
