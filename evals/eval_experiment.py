@@ -32,10 +32,13 @@ class EvalExperiment(Generic[C]):
 
     def analyse(self, config: C, run_dir: Path, ui: RunUI) -> None:
         """What a type adds to the cells' report, from the stored debates. An eval adds the
-        split by the protagonist's side where a protocol has one (consultancy, open roles)."""
+        split by the protagonist's side where a protocol has one (consultancy, open roles):
+        the debates are read again only then."""
         from evals.open_roles import open_roles_table, write_open_roles
         from transcripts.store import read_transcripts
 
+        if not any(spec.build().protagonist for spec in config.protocols):
+            return
         _, stored = read_transcripts(run_dir / TRANSCRIPTS, allow_empty=True)
         split = write_open_roles(run_dir, stored.transcripts)
         if split:

@@ -51,7 +51,7 @@ def open_role_rows(transcripts: list[Transcript]) -> list[OpenRoleRow]:
     A debate whose chooser never chose (it failed first) belongs to neither side; the
     shares say so by not summing to 1."""
     protocols: dict[str, Protocol | None] = {}
-    groups: dict[tuple[str, str], dict[str, list[Transcript]]] = {}
+    groups: dict[tuple[str, str], dict[str, list[tuple[Transcript, str]]]] = {}
     totals: dict[tuple[str, str], int] = {}
     for t in transcripts:
         key = json.dumps([t.protocol, t.protocol_settings], sort_keys=True)
@@ -65,14 +65,15 @@ def open_role_rows(transcripts: list[Transcript]) -> list[OpenRoleRow]:
         sides = groups.setdefault(cell, {})
         correct = protocol.protagonist_correct(t.setup)
         if correct is not None:
-            sides.setdefault(SIDES[0] if correct else SIDES[1], []).append(t)
+            side = SIDES[0] if correct else SIDES[1]
+            sides.setdefault(side, []).append((t, protocol.protagonist))
     rows = []
     for cell, sides in groups.items():
         for side in SIDES:
             mine = sides.get(side, [])
-            scores = [t.score for t in mine]
-            low, high = clustered_interval(scores, [t.setup.question.id for t in mine])
-            followed = [_followed(t, protocols) for t in mine]
+            scores = [t.score for t, _ in mine]
+            low, high = clustered_interval(scores, [t.setup.question.id for t, _ in mine])
+            followed = [_followed(t, seat) for t, seat in mine]
             rows.append(
                 OpenRoleRow(
                     protocol=cell[0],
@@ -102,13 +103,11 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else math.nan
 
 
-def _followed(t: Transcript, protocols: dict[str, Protocol | None]) -> float:
+def _followed(t: Transcript, protagonist: str) -> float:
     """The verdict's score for the protagonist's answer (0 for a failed debate)."""
     if not t.usable or t.verdict is None:
         return 0.0
-    protocol = protocols[json.dumps([t.protocol, t.protocol_settings], sort_keys=True)]
-    assert protocol is not None and protocol.protagonist is not None
-    return t.verdict.score(t.setup.seat(protocol.protagonist).position)
+    return t.verdict.score(t.setup.seat(protagonist).position)
 
 
 COLUMNS = ("protocol", "judge", "protagonist", "n", "share", "accuracy", "ci_low", "ci_high")

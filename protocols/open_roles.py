@@ -48,12 +48,6 @@ class ChosenSides(Protocol):
         ]
         return setup.model_copy(update={"seats": seats})
 
-    def check_turn(self, setup: DebateSetup, turns: Sequence[Turn], turn: Turn) -> None:
-        """The chooser's first speech states the answer it chooses."""
-        first = not any(t.speaker == self.protagonist for t in turns)
-        if turn.speaker == self.protagonist and first:
-            turn.expect_move(Stance)
-
 
 @register
 class OpenConsultancy(ChosenSides):

@@ -58,9 +58,9 @@ class SweepCell(BaseModel):
 
     @property
     def check_error(self) -> float:
-        """Chance that one check errs under the random model: ``epsilon`` asked once, the
-        majority's error when the judge asks its oracle ``queries`` times (exactly
-        ``epsilon`` at one query, so one-query cells are what they always were)."""
+        """Chance that one check errs: ``epsilon``, or, for a stochastic oracle (the random
+        model with ``queries`` > 1), the majority's error (exactly ``epsilon`` at one query,
+        so one-query cells are what they always were)."""
         return oracle_check_error(self.epsilon, self.queries)
 
     def key_data(self) -> dict[str, object]:

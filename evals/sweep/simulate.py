@@ -208,8 +208,7 @@ def _naive(cell: SweepCell, n: int, rng: np.random.Generator) -> tuple[Bools, Bo
     right = to_true < to_wrong
     # One check: random inverts it w.p. eps; systematic when the whole item is blind.
     if cell.error_model in ("random", "systematic"):
-        eps = cell.check_error if cell.error_model == "random" else cell.epsilon
-        right = right ^ (rng.random(n) < eps)
+        right = right ^ (rng.random(n) < cell.check_error)
     return right, tie
 
 
