@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from itertools import accumulate
-from math import comb, exp
+from math import exp
 from typing import Protocol
 
 from debate.moves import Challenge, Decomposition, MoveError
@@ -26,15 +26,15 @@ HONEST_CONFIDENCE = 0.8
 def oracle_check_error(v: float, queries: int) -> float:
     """Chance that the majority of ``queries`` oracle answers, each wrong with probability
     ``v`` independently, is wrong (a tie broken by a fair coin): the per-check error of a
-    stochastic-oracle judge, exact."""
-    total = 0.0
-    for wrong in range(queries + 1):
-        p = comb(queries, wrong) * v**wrong * (1 - v) ** (queries - wrong)
-        if 2 * wrong > queries:
-            total += p
-        elif 2 * wrong == queries:
-            total += p / 2
-    return total
+    stochastic-oracle judge, from the binomial law. One answer is its own majority: ``v``
+    itself, to the bit, so one-query sweep cells draw exactly as plain random-error ones."""
+    if queries == 1:
+        return v
+    from scipy.stats import binom  # lazy: only oracle judges need it
+
+    half = queries // 2
+    tie = float(binom.pmf(half, queries, v)) / 2 if queries % 2 == 0 else 0.0
+    return float(binom.sf(half, queries, v)) + tie
 
 
 def oracle_hoeffding_bound(v: float, queries: int) -> float:
