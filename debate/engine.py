@@ -156,7 +156,10 @@ async def _run_round(
             raise group_error.exceptions[0] from None
         spoken = [task.result() for task in tasks]
         turns.extend(spoken)
-        return protocol.bind(setup, turns)
+        setup = protocol.bind(setup, turns)
+        for i in range(len(turns) - len(spoken), len(turns)):
+            protocol.check_turn(setup, turns[:i], turns[i])
+        return setup
     for name in rnd.speakers:
         seat_view = view(name, turns)
         turns.append(
@@ -171,6 +174,9 @@ async def _run_round(
             )
         )
         setup = protocol.bind(setup, turns)
+        # Checked at once, so a later speaker never reads an illegal turn (and fails on it
+        # in its own words instead of the rule's).
+        protocol.check_turn(setup, turns[:-1], turns[-1])
     return setup
 
 
@@ -261,10 +267,10 @@ async def run_debate(
                 f"{type(judge).__name__} cannot"
             )
         for round_index, rnd in enumerate(schedule):
-            before = len(turns)
             if rnd.asks_judge:
                 assert asker is not None  # needs_questioning_judge() covers every such round
                 turns.append(await _ask_judge(asker, judge_view(), rnd, round_index, observer))
+                protocol.check_turn(setup, turns[:-1], turns[-1])
             else:
                 setup = await _run_round(
                     rnd,
@@ -278,8 +284,6 @@ async def run_debate(
                     policy,
                     observer,
                 )
-            for i in range(before, len(turns)):
-                protocol.check_turn(setup, turns[:i], turns[i])
         async with role(JUDGE):
             verdict = await judge(judge_view())
         if len(verdict.probabilities) != len(shown):

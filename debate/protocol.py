@@ -158,8 +158,9 @@ class Protocol(BaseModel):
 
     def check_turn(self, setup: DebateSetup, turns: Sequence[Turn], turn: Turn) -> None:
         """Rules of game-like protocols: raise ValueError, naming the rule, if ``turn`` (given
-        the ``turns`` before it) is illegal. The engine checks each turn of a round when the
-        round ends; the debate then fails with that reason. Default: anything goes."""
+        the ``turns`` before it) is illegal. The engine checks a sequential round's turn as soon
+        as it is spoken (a later speaker never reads an illegal turn), a simultaneous round's
+        when the round ends; the debate then fails with that reason. Default: anything goes."""
 
     def bind(self, setup: DebateSetup, turns: Sequence[Turn]) -> DebateSetup:
         """The setup the next turns see, given the turns so far: open roles bind their seats
