@@ -11,7 +11,7 @@ malformed move fails with one line naming it, at the turn that carries it, inste
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
@@ -85,6 +85,33 @@ class Challenge(Move):
     label = "challenge"
 
     index: StrictInt = Field(ge=0, alias="challenge", description="the disputed child")
+
+
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class Estimates(Move):
+    """Prover-estimator debate: the estimator's probabilities. At the root, one: that the
+    prover's answer holds. After a decomposition, one per sub-claim, in order, and
+    ``holds``: its chance that the sub-claims, judged, hold the claim (the trusted bit's)."""
+
+    marker = "estimates"
+    label = "estimates"
+
+    estimates: list[Probability] = Field(min_length=1, description="one per claim, in order")
+    holds: Probability | None = Field(
+        default=None, description="chance the sub-claims hold the claim (after a split)"
+    )
+
+
+class Bet(Move):
+    """Prover-estimator debate: the prover's sign on the estimator's estimate of the claim
+    under dispute, made before the estimator speaks again: +1 too low, -1 too high, 0 right."""
+
+    marker = "bet"
+    label = "bet"
+
+    bet: Literal[-1, 0, 1] = Field(description="+1: too low; -1: too high; 0: about right")
 
 
 class Stance(Move):

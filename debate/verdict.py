@@ -36,6 +36,11 @@ class Verdict(Frozen):
         description="queries a simulated judge put to its stochastic oracle (the human's "
         "checks of claims): the judge's cost in doubly-efficient debate",
     )
+    rewards: dict[str, float] = Field(
+        default_factory=dict,
+        description="seat name -> reward, for protocols that score seats (prover-estimator "
+        "debate: zero-sum, the prover's and the estimator's); empty elsewhere",
+    )
     reasks: int = Field(
         default=0,
         ge=0,
