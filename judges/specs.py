@@ -10,6 +10,7 @@ from pydantic import Field
 
 from debate.best_of_n import BestOfNDebater
 from debate.debaters import ModelDebater
+from debate.domains.prover_estimator import ProverEstimatorPlayer
 from debate.domains.treesum import TreeSumDebater
 from debate.errors import ConfigError
 from debate.registry import Spec, register
@@ -166,3 +167,33 @@ class TreeSumDebaterSpec(Spec):
 @register("debater", "treesum", TreeSumDebaterSpec)
 def treesum_debater(spec: TreeSumDebaterSpec, components: Components) -> Debater:
     return TreeSumDebater(search=spec.search, blind_spots=spec.aware_of)
+
+
+class ProverEstimatorSimSpec(Spec):
+    """Simulated players of prover-estimator debate on tree-sum claims (both seats)."""
+
+    kind: Literal["prover-estimator-sim"] = "prover-estimator-sim"
+    name: str | None = Field(default=None, description="label in results")
+    search: int | None = Field(
+        default=None, ge=0, description="sub-claims the prover checks per level; None: all"
+    )
+    judge_error: float = Field(
+        default=0.0, ge=0, le=1, description="the judge's leaf error, as the players know it"
+    )
+    shade: float = Field(
+        default=0.0, ge=0, le=1, description="the estimator's cut of a true root claim"
+    )
+    estimator: Literal["shares", "own"] = Field(
+        default="shares",
+        description="the estimator checks the prover's sub-claims ('shares') or its own",
+    )
+
+    def label(self) -> str:
+        return self.name or "prover-estimator-sim"
+
+
+@register("debater", "prover-estimator-sim", ProverEstimatorSimSpec)
+def prover_estimator_debater(spec: ProverEstimatorSimSpec, components: Components) -> Debater:
+    return ProverEstimatorPlayer(
+        search=spec.search, judge_error=spec.judge_error, shade=spec.shade, estimator=spec.estimator
+    )

@@ -14,6 +14,9 @@ cost. A check is then wrong with probability ``oracle_check_error(v, queries)``,
 existing error models act on as before. The naive judge's one check (which answer its
 estimate is closer to) is asked of the oracle too; its leaf reads are arithmetic, not
 queries.
+
+**Prover-estimator debate** is scored by ``judges.prover_estimator``: the verdict is the
+estimator's root estimate, and the judge's one check of the final leaf settles the rewards.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from debate.domains.treesum import Tree, challenge_speech, disputed, leaf_value
 from debate.moves import Decomposition, MoveError
 from debate.seeds import rng_for
 from debate.types import AgentInfo, JudgeView, Question, Speech, Turn, Verdict
+from judges import prover_estimator
 from judges.errors import Decision, ErrorModel, apply_errors
 
 
@@ -62,7 +66,7 @@ class TreeSumJudge:
         probs[choice] = self.confidence
         return Decision(probabilities=probs, choice=choice, target=target, kind=kind)
 
-    def _check(
+    def check(
         self, right: int, target: str, kind: str, view: JudgeView, rng: random.Random
     ) -> tuple[Decision, int]:
         """A check whose right answer is ``right``: asked of the oracle (``queries`` answers,
@@ -94,13 +98,18 @@ class TreeSumJudge:
     async def __call__(self, view: JudgeView) -> Verdict:
         rng = rng_for(view.seed, "judge", view.debate_id)
         debated = any(t.has_move(Decomposition) for t in view.turns)
-        decision, asked = self._debated(view, rng) if debated else self._naive(view, rng)
+        rewards: dict[str, float] = {}
+        if prover_estimator.is_prover_estimator(view):
+            decision, rewards, asked = prover_estimator.score(self, view, rng)
+        else:
+            decision, asked = self._debated(view, rng) if debated else self._naive(view, rng)
         decision = apply_errors(self.errors, "verdict", decision, view, rng)
         return Verdict(
             probabilities=decision.probabilities,
             choice=decision.choice,
             raw=decision.target,
             oracle_queries=asked,
+            rewards=rewards,
         )
 
     def _naive(self, view: JudgeView, rng: random.Random) -> tuple[Decision, int]:
@@ -121,7 +130,7 @@ class TreeSumJudge:
             probs = [1 / len(best) if p in best else 0.0 for p in range(len(gaps))]
             decision = Decision(probabilities=probs, choice=rng.choice(best), target="item")
             return apply_errors(self.errors, "check", decision, view, rng), 0
-        return self._check(best[0], "item", "item", view, rng)
+        return self.check(best[0], "item", "item", view, rng)
 
     def _debated(self, view: JudgeView, rng: random.Random) -> tuple[Decision, int]:
         question = Question(
@@ -143,7 +152,7 @@ class TreeSumJudge:
                 if turn.has_move(Decomposition):
                     lo, hi, value = disputed(question, replayed, root_value)
                     right = claimant if value == tree.block_sum(lo, hi) else challenger
-                    checked, n = self._check(right, f"level:{turn.round}", "level", view, rng)
+                    checked, n = self.check(right, f"level:{turn.round}", "level", view, rng)
                     asked += n
                     if checked.choice != right:
                         return checked, asked  # a wrong assessment ends the debate here
@@ -153,5 +162,5 @@ class TreeSumJudge:
             raise ValueError(f"the debate ended on [{lo}, {hi}), not on a single leaf")
         ok = value == tree.block_sum(lo, hi)
         right = claimant if ok else challenger
-        leaf, n = self._check(right, f"leaf:{lo}", tree.leaf_kind(lo), view, rng)
+        leaf, n = self.check(right, f"leaf:{lo}", tree.leaf_kind(lo), view, rng)
         return leaf, asked + n

@@ -7,6 +7,7 @@ from protocols.multi_agent import MultiAgentDebate
 from protocols.naive import NaiveJudge
 from protocols.open_roles import OpenConsultancy, OpenDebate
 from protocols.pixels import PixelDebate
+from protocols.prover_estimator import ProverEstimatorDebate
 from protocols.recursive import RecursiveConsultancy, RecursiveDebate, RecursiveEveryLevel
 from protocols.sequential import SequentialDebate
 from protocols.simultaneous import SimultaneousDebate
@@ -20,6 +21,7 @@ __all__ = [
     "OpenConsultancy",
     "OpenDebate",
     "PixelDebate",
+    "ProverEstimatorDebate",
     "RecursiveConsultancy",
     "RecursiveDebate",
     "RecursiveEveryLevel",

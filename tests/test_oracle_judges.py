@@ -21,7 +21,7 @@ from debate.domains.treesum import (
 from debate.engine import run_debate
 from debate.jobs import DebateJob
 from debate.types import Transcript
-from evals.sweep.cells import SweepCell
+from evals.sweep.cells import LATER_DEFAULTS, SweepCell
 from evals.sweep.engine_jobs import engine_jobs
 from evals.sweep.grid import SweepConfig
 from evals.sweep.runner import cell_key
@@ -116,7 +116,7 @@ def test_one_query_cells_keep_their_keys_and_debate_ids() -> None:
     and debate ids they had before the oracle existed."""
     plain = SweepCell(protocol="recursive", error_model="random", epsilon=0.1, depth=2)
     assert "queries" not in json.loads(cell_key(plain))
-    old_json = plain.model_dump_json(exclude={"queries"})
+    old_json = plain.model_dump_json(exclude=set(LATER_DEFAULTS))
     assert json.loads(cell_key(plain)) == json.loads(old_json)
     job = engine_jobs(plain, 1, seed=0)[0]
     assert job.debate_id.endswith(hashlib.sha256(old_json.encode()).hexdigest()[:12])

@@ -53,6 +53,12 @@ CELLS = [
     cell("recursive-every-level", "random", 0.3, 2, queries=3),
     cell("consultancy", "random", 0.2, 2, queries=4),
     cell("naive", "random", 0.2, 2, judge_budget=4, queries=3),
+    # prover-estimator debate (random leaf errors only): limited and full search, the
+    # estimator's own checks, and a branching that outgrows the reward growth (it shades)
+    cell("prover-estimator", "random", 0.1, 2, branching=2, search=0),
+    cell("prover-estimator", "random", 0.05, 2, branching=3, search=1, estimator="own"),
+    cell("prover-estimator", "random", 0.0, 2, branching=8, search=1, reward_growth=2.0),
+    cell("prover-estimator", "random", 0.02, 1, branching=4),
 ]
 
 
@@ -75,6 +81,7 @@ def _label(c: SweepCell) -> str:
     extra += "" if c.aware else "-unaware"
     extra += f"-k{c.judge_budget}" if c.protocol == "naive" else ""
     extra += "" if c.queries == 1 else f"-m{c.queries}"
+    extra += "" if c.protocol != "prover-estimator" else f"-l{c.reward_growth}-{c.estimator}"
     return f"{c.protocol}-{c.error_model}-{c.epsilon}-d{c.depth}{extra}"
 
 
@@ -101,6 +108,17 @@ def test_engine_and_simulator_agree_on_the_full_grid(c: SweepCell) -> None:
     check(c)
 
 
+def _valid(protocol: str, model: str) -> bool:
+    try:
+        cell(protocol, model, 0.1, 1)
+    except ValueError:
+        return False
+    return True
+
+
 def test_default_cells_cover_every_protocol_and_error_model() -> None:
     every = itertools.product(get_args(SweepProtocol), get_args(SweepErrorModel))
-    assert {(c.protocol, c.error_model) for c in CELLS} == set(every)
+    valid = {pair for pair in every if _valid(*pair)}
+    assert ("prover-estimator", "random") in valid
+    assert ("prover-estimator", "position") not in valid
+    assert {(c.protocol, c.error_model) for c in CELLS} == valid

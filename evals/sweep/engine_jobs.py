@@ -13,11 +13,19 @@ import json
 from debate.domains.treesum import treesum_questions
 from debate.jobs import DebateJob, ProtocolSpec, SeatSpecs
 from debate.protocol import Protocol
+from debate.registry import Spec
 from debate.seeds import derive_seed
 from evals.sweep.cells import SweepCell
+from evals.sweep.prover_estimator import best_shade_theory
 from judges.errors import ErrorModel, Persuasion, PositionBias, RandomError, SystematicError
-from judges.specs import TreeSumDebaterSpec, TreeSumJudgeSpec
-from protocols import NaiveJudge, RecursiveConsultancy, RecursiveDebate, RecursiveEveryLevel
+from judges.specs import ProverEstimatorSimSpec, TreeSumDebaterSpec, TreeSumJudgeSpec
+from protocols import (
+    NaiveJudge,
+    ProverEstimatorDebate,
+    RecursiveConsultancy,
+    RecursiveDebate,
+    RecursiveEveryLevel,
+)
 
 
 def error_model(cell: SweepCell) -> ErrorModel:
@@ -33,6 +41,10 @@ def error_model(cell: SweepCell) -> ErrorModel:
 def cell_protocol(cell: SweepCell) -> Protocol:
     if cell.protocol == "naive":
         return NaiveJudge()
+    if cell.protocol == "prover-estimator":
+        return ProverEstimatorDebate(
+            depth=cell.depth, branching=cell.branching, reward_growth=cell.reward_growth
+        )
     kind = {
         "consultancy": RecursiveConsultancy,
         "recursive": RecursiveDebate,
@@ -51,8 +63,20 @@ def engine_jobs(cell: SweepCell, n: int, seed: int) -> list[DebateJob]:
         )
     else:
         judge = TreeSumJudgeSpec(errors=[errors], budget=cell.judge_budget)
+    if cell.aggregate != "all":
+        raise ValueError(
+            f"cell {cell.key_data()} has majority claims, which the engine's tree-sum domain "
+            "(sums) cannot pose: only the simulator plays them"
+        )
     blind = [errors] if cell.aware and isinstance(errors, SystematicError) else []
-    debater = TreeSumDebaterSpec(search=cell.search, aware_of=blind)
+    debater: Spec = TreeSumDebaterSpec(search=cell.search, aware_of=blind)
+    if cell.protocol == "prover-estimator":
+        debater = ProverEstimatorSimSpec(
+            search=cell.search,
+            judge_error=cell.check_error,
+            shade=best_shade_theory(cell),
+            estimator=cell.estimator,
+        )
     protocol = cell_protocol(cell)
     protocol_spec = ProtocolSpec(name=protocol.name, settings=protocol.model_dump(mode="json"))
     params = cell.key_data()

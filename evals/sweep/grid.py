@@ -8,6 +8,7 @@ naming the parameter or value at fault.
 from __future__ import annotations
 
 import itertools
+import json
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
@@ -20,13 +21,30 @@ from pydantic import (
 )
 
 from debate.errors import ConfigError, validation_message
-from evals.sweep.cells import SweepCell, SweepErrorModel, SweepProtocol
+from evals.sweep.cells import (
+    SweepAggregate,
+    SweepCell,
+    SweepErrorModel,
+    SweepEstimator,
+    SweepProtocol,
+)
 
 if TYPE_CHECKING:
     pass
 
 MAX_LEAVES = 2**20
-_RANGES = ("protocols", "error_models", "epsilons", "depths", "branching", "search", "queries")
+_RANGES = (
+    "protocols",
+    "error_models",
+    "epsilons",
+    "depths",
+    "branching",
+    "search",
+    "queries",
+    "aggregate",
+    "reward_growth",
+    "estimator",
+)
 
 
 class SweepConfig(BaseModel):
@@ -49,6 +67,19 @@ class SweepConfig(BaseModel):
         default=[1],
         description="stochastic-oracle judges: answers asked per check under the random "
         "model (the majority decides); 1 is the plain random error",
+    )
+    aggregate: list[SweepAggregate] = Field(
+        default=["all"],
+        description="how claims follow from sub-claims: 'all' (sums: unstable) or "
+        "'majority' (stable); majority is crossed with recursive and prover-estimator only",
+    )
+    reward_growth: list[float] = Field(
+        default=[4.0], description="prover-estimator debate: stake growth per level, >= 1"
+    )
+    estimator: list[SweepEstimator] = Field(
+        default=["shares"],
+        description="prover-estimator debate: the estimator sees the prover's checks "
+        "('shares') or makes its own ('own')",
     )
     aware: bool = Field(default=True, description="liars know the judge's blind spots")
     judge_budget: int = Field(
@@ -125,9 +156,20 @@ class SweepConfig(BaseModel):
             raise ValueError(f"branching {b} at depth {d} gives {b**d} leaves (max 2**20)")
         return self
 
+    @field_validator("reward_growth")
+    @classmethod
+    def _growth(cls, values: list[float]) -> list[float]:
+        for lam in values:
+            if not 1 <= lam <= 1000:
+                raise ValueError(f"reward_growth {lam} is outside 1..1000")
+        return values
+
     def cells(self) -> list[SweepCell]:
         """Every cell, in the order protocol, error model, epsilon, depth, branching, search,
-        queries (more than one query only under the random model, the oracle's)."""
+        queries, aggregate, reward growth, estimator. Only meaningful crossings are kept:
+        more than one query under the random model (the oracle's); prover-estimator debate
+        under the random model only, and alone in varying reward growth and estimator;
+        majority aggregation with recursive and prover-estimator debate."""
         grid = itertools.product(
             self.protocols,
             self.error_models,
@@ -136,9 +178,18 @@ class SweepConfig(BaseModel):
             self.branching,
             self.search,
             self.queries,
+            self.aggregate,
+            self.reward_growth,
+            self.estimator,
         )
-        return [
-            SweepCell(
+        cells: dict[str, SweepCell] = {}
+        for protocol, model, eps, depth, b, search, queries, agg, lam, est in grid:
+            pe = protocol == "prover-estimator"
+            if (queries > 1 or pe) and model != "random":
+                continue
+            if agg == "majority" and protocol not in ("recursive", "prover-estimator"):
+                continue
+            cell = SweepCell(
                 protocol=protocol,
                 error_model=model,
                 epsilon=eps,
@@ -148,10 +199,12 @@ class SweepConfig(BaseModel):
                 aware=self.aware,
                 judge_budget=self.judge_budget,
                 queries=queries,
+                aggregate=agg,
+                reward_growth=lam if pe else 4.0,
+                estimator=est if pe else "shares",
             )
-            for protocol, model, eps, depth, b, search, queries in grid
-            if queries == 1 or model == "random"
-        ]
+            cells.setdefault(json.dumps(cell.key_data(), sort_keys=True), cell)
+        return list(cells.values())
 
     def quick(self) -> SweepConfig:
         """The same grid with ``quick_debates`` per cell (and ``quick_depths`` if set)."""

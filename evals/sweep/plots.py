@@ -9,14 +9,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from evals.sweep.cells import LATER_DEFAULTS
 from evals.sweep.report import EXTRA
 
 Rows = Sequence[dict[str, Any]]
 
 
+PER_PROTOCOL = ("reward_growth", "estimator")
+"""Parameters of prover-estimator debate alone: its own plots (``evals.sweep.pe_report``)
+cover their values, the generic ones only its default cells."""
+
+
 def _variants(rows: Rows) -> list[tuple[str, list[dict[str, Any]]]]:
     """Rows split by the extra parameters that vary (one set of plots each), with a suffix."""
-    varying = [k for k in EXTRA if len({str(r[k]) for r in rows}) > 1]
+    rows = [r for r in rows if all(r[k] == LATER_DEFAULTS[k] for k in PER_PROTOCOL)]
+    varying = [k for k in EXTRA if k not in PER_PROTOCOL and len({str(r[k]) for r in rows}) > 1]
     groups: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         suffix = "".join(f"-{k}{'full' if r[k] is None else r[k]}" for k in varying)

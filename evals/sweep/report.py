@@ -26,7 +26,19 @@ from evals.sweep.runner import CELLS, CellRecord, cell_key, load_records
 from evals.sweep.theory import oracle_bound, theory_accuracy
 
 COLUMNS = ("protocol", "error_model", "epsilon", "depth", "n", "accuracy", "ci_low", "ci_high")
-EXTRA = ("branching", "search", "aware", "judge_budget", "queries")
+EXTRA = (
+    "branching",
+    "search",
+    "aware",
+    "judge_budget",
+    "queries",
+    "aggregate",
+    "reward_growth",
+    "estimator",
+)
+INCENTIVES = ("payoff_honest", "payoff_liar", "payoff_liar_theory", "shade", "prefers_truth")
+"""Prover-estimator columns (empty elsewhere): the prover's mean reward when honest and when
+lying, under the estimator's best response (``shade``), and whether honesty pays more."""
 HEADLINE_EPSILONS = (0.0, 0.1, 0.3)
 HEADLINE_DEPTHS = (1, 4, 8)
 THEORY_TEXT = (
@@ -75,14 +87,34 @@ def _row(record: CellRecord) -> dict[str, Any]:
     row.update(correct=record.correct, ties=record.ties, claimant_honest=record.claimant_honest)
     row["judge_queries"] = record.judge_queries / record.n if record.n else math.nan
     row["bound"] = oracle_bound(cell)
+    row.update(dict.fromkeys(INCENTIVES))
+    if cell.protocol == "prover-estimator":
+        row.update(_incentives(record))
     row["seconds"] = record.seconds
     return row
+
+
+def _incentives(record: CellRecord) -> dict[str, Any]:
+    from evals.sweep.prover_estimator import liar_payoff_theory
+
+    honest, liars = record.claimant_honest, record.n - record.claimant_honest
+    pay_honest = record.payoff_honest / honest if honest else math.nan
+    pay_liar = record.payoff_liar / liars if liars else math.nan
+    prefers = None if math.isnan(pay_honest) or math.isnan(pay_liar) else pay_honest > pay_liar
+    return {
+        "payoff_honest": pay_honest,
+        "payoff_liar": pay_liar,
+        "payoff_liar_theory": liar_payoff_theory(record.cell),
+        "shade": record.shade,
+        "prefers_truth": prefers,
+    }
 
 
 def write_sweep_results(run_dir: Path, rows: Sequence[dict[str, Any]]) -> None:
     """``results.csv`` (None as an empty field) and ``results.json`` (None as null)."""
     header = [*COLUMNS, "theory", *EXTRA, "theory_in_ci"]
-    header += ["correct", "ties", "claimant_honest", "judge_queries", "bound", "seconds"]
+    header += ["correct", "ties", "claimant_honest", "judge_queries", "bound", *INCENTIVES]
+    header.append("seconds")
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=header, restval="")
     writer.writeheader()
@@ -170,10 +202,12 @@ def write_sweep_report(
     bad_lines: int = 0,
 ) -> Path:
     """``report.md`` and the PNG plots in ``plots/``; returns the report's path."""
+    from evals.sweep.pe_report import plot_prover_estimator, prover_estimator_section
     from evals.sweep.plots import plot_sweep
 
     title = config.name if config else run_dir.name
     plots = plot_sweep(run_dir / "plots", rows)
+    plot_prover_estimator(run_dir / "plots", rows)
     parts = [f"# {md_escape(title)}", ""]
     if config is not None:
         grid: dict[str, Sequence[object]] = {
@@ -206,7 +240,10 @@ def write_sweep_report(
     )
     parts += ["", "## Plots", ""]
     parts += [f"![{md_escape(p.stem)}](plots/{p.name})" for p in plots]
-    parts += ["", THEORY_TEXT, "", "## All cells", "", _full_table(rows) if rows else "No results."]
+    parts += ["", THEORY_TEXT]
+    section = prover_estimator_section(rows)
+    parts += ["", section] if section else []
+    parts += ["", "## All cells", "", _full_table(rows) if rows else "No results."]
     path = run_dir / "report.md"
     atomic_write(path, "\n".join(parts) + "\n")
     return path

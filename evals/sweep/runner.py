@@ -51,6 +51,12 @@ class CellRecord(BaseModel):
     """Verdicts at exactly 50/50, not in ``correct``: each scores 1/2."""
     judge_queries: int = 0
     """Oracle queries the judges made, summed over the cell's debates (their cost)."""
+    payoff_honest: float = 0.0
+    """Prover-estimator debate: honest provers' rewards, summed."""
+    payoff_liar: float = 0.0
+    """Prover-estimator debate: lying provers' rewards, summed."""
+    shade: float = 0.0
+    """Prover-estimator debate: the estimator's best-response cut of honest claims."""
     seconds: float = 0.0
 
     @property
@@ -110,6 +116,9 @@ def _simulate_chunk(jobs: list[tuple[SweepCell, int, int]]) -> list[CellRecord]:
                 overridden=result.overridden,
                 ties=result.ties,
                 judge_queries=result.judge_queries,
+                payoff_honest=result.payoff_honest,
+                payoff_liar=result.payoff_liar,
+                shade=result.shade,
                 seconds=round(time.perf_counter() - start, 6),
             )
         )
@@ -290,6 +299,7 @@ def sample_transcripts(config: SweepConfig, run_dir: Path) -> int:
     jobs = [
         job
         for cell in config.cells()
+        if cell.aggregate == "all"  # majority claims have no engine domain
         for job in engine_jobs(cell, config.sample_transcripts, cell_seed(config.seed, cell))
     ]
     return len(asyncio.run(run_many(jobs, store=JsonlStore(run_dir / TRANSCRIPTS), concurrency=64)))

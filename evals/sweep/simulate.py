@@ -60,6 +60,12 @@ class SimResult:
     judge_queries: int = 0
     """Oracle queries the judges made in all (stochastic-oracle cells: ``queries`` per
     check); 0 where the judge asks no oracle."""
+    payoff_honest: float = 0.0
+    """Prover-estimator debate: honest provers' rewards, summed (0 elsewhere)."""
+    payoff_liar: float = 0.0
+    """Prover-estimator debate: lying provers' rewards, summed."""
+    shade: float = 0.0
+    """Prover-estimator debate: the estimator's best-response cut of honest claims."""
 
     @property
     def score(self) -> float:
@@ -76,6 +82,8 @@ def simulate_cell(cell: SweepCell, n: int, seed: int) -> SimResult:
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     rng = np.random.default_rng(seed)
+    if cell.protocol == "prover-estimator":
+        return _prover_estimator(cell, n, rng)
     early = np.zeros(n, dtype=bool)
     oracle = cell.queries > 1
     if cell.protocol == "naive":
@@ -102,6 +110,28 @@ def simulate_cell(cell: SweepCell, n: int, seed: int) -> SimResult:
     )
 
 
+def _prover_estimator(cell: SweepCell, n: int, rng: np.random.Generator) -> SimResult:
+    """The verdict is the estimator's root estimate of the prover's answer (a tie at 1/2)."""
+    from evals.sweep.prover_estimator import simulate
+
+    played = simulate(cell, n, rng)
+    honest = played.honest
+    tie = played.root == 0.5
+    correct = ~tie & ((played.root > 0.5) == honest)
+    return SimResult(
+        n=n,
+        correct=int(correct.sum()),
+        claimant_honest=int(honest.sum()),
+        correct_honest=int((correct & honest).sum()),
+        ended_early=0,
+        overridden=0,
+        ties=int(tie.sum()),
+        payoff_honest=float(played.payoff[honest].sum()),
+        payoff_liar=float(played.payoff[~honest].sum()),
+        shade=played.shade,
+    )
+
+
 def _tree_game(
     cell: SweepCell, honest: Bools, rng: np.random.Generator
 ) -> tuple[Bools, Bools, Ints]:
@@ -121,7 +151,7 @@ def _tree_game(
     ended = np.zeros(n, dtype=bool)
     checks = np.zeros(n, dtype=np.int64)
     claimant_wins = np.zeros(n, dtype=bool)
-    p_find = 1.0 if cell.search is None else min(1.0, (cell.search + 1) / b)
+    p_find = cell.find_chance
     for level in range(d):
         if level_checks:
             # A wrong level check ends the debate against the side right at this level.
@@ -136,8 +166,10 @@ def _tree_game(
         if cell.protocol == "consultancy":
             pick = rng.integers(b, size=n)  # the judge challenges at random
         else:
-            # Honest challenger: finds the flaw w.p. p = min(1, (s+1)/b) (s random children
-            # examined, else a random unexamined one); a miss is uniform over the others.
+            # Honest challenger: finds a flaw w.p. p (``SweepCell.find_chance``: s random
+            # children examined, else a random unexamined one); a miss is uniform over the
+            # others. ``steer`` stands for the false child found (any will do: they are
+            # alike), so one index serves every aggregation.
             found = rng.random(n) < p_find
             other = (steer + 1 + rng.integers(b - 1, size=n)) % b
             pick = np.where(claim_true | found, steer, other)

@@ -17,10 +17,14 @@ def theory_accuracy(cell: SweepCell) -> float | None:
     """The doc's closed form for ``cell``, or None where it gives none."""
     if cell.protocol == "naive":
         return _naive(cell)
+    if cell.protocol == "prover-estimator":
+        from evals.sweep.prover_estimator import theory_accuracy as prover_estimator
+
+        return prover_estimator(cell)
     b, d, eps = cell.branching, cell.depth, cell.check_error
-    full_search = cell.search is None or cell.search + 1 >= b
+    full_search = cell.find_chance == 1.0
     # Probability that the flawed child is followed all the way down to a leaf.
-    follow = (1.0 / b) ** d if cell.protocol == "consultancy" else _p(cell) ** d
+    follow = (1.0 / b) ** d if cell.protocol == "consultancy" else cell.find_chance**d
     a0 = (1 + follow) / 2  # no error: an honest claimant always wins; a liar is caught
     if eps == 0:
         return a0
@@ -45,17 +49,10 @@ def oracle_bound(cell: SweepCell) -> float | None:
     """Hoeffding's lower bound on a stochastic-oracle cell's accuracy, where the doubly-
     efficient argument applies: recursive debate with full search, whose judge checks one
     leaf whatever the depth, so ``queries`` answers give 1 - exp(-2 m (1/2 - v)^2)."""
-    full_search = cell.search is None or cell.search + 1 >= cell.branching
+    full_search = cell.find_chance == 1.0
     if cell.queries == 1 or cell.protocol != "recursive" or not full_search:
         return None
     return 1 - oracle_hoeffding_bound(cell.epsilon, cell.queries)
-
-
-def _p(cell: SweepCell) -> float:
-    """The honest challenger's chance of finding the flaw at one level."""
-    if cell.search is None:
-        return 1.0
-    return min(1.0, (cell.search + 1) / cell.branching)
 
 
 def _naive(cell: SweepCell) -> float | None:
