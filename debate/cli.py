@@ -336,6 +336,7 @@ def report(run_dir: Annotated[Path, typer.Argument(help="run directory")]) -> No
 
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "debate.commands.export",
     "debate.commands.judge",
     "debate.commands.local_models",
     "debate.commands.mnist",
