@@ -37,7 +37,13 @@ BUILTIN_MODULES: dict[Group, tuple[str, ...]] = {
     "backend": ("debate.models.backend_specs",),
     "debater": ("debate.role_specs", "judges.specs", "judges.pixels.specs"),
     "judge": ("judges.specs", "judges.pixels.specs"),
-    "dataset": ("evals.datasets", "evals.bigbench", "evals.reasoning_gym", "judges.pixels.specs"),
+    "dataset": (
+        "evals.datasets",
+        "evals.bigbench",
+        "evals.literature",
+        "evals.reasoning_gym",
+        "judges.pixels.specs",
+    ),
     "experiment": (
         "evals.eval_experiment",
         "evals.rejudge",
