@@ -165,11 +165,13 @@ def write_open_roles(run_dir: Path, transcripts: list[Transcript]) -> list[OpenR
         return rows
     atomic_write(run_dir / "open_roles.csv", _csv(rows))
     lines = [
-        "## Open roles: accuracy by the protagonist's side (Kenton et al. 2024)",
+        "## Consultancy and open roles: accuracy by the protagonist's side",
         "",
-        "The protagonist is the consultant, or the debater who chose its answer (open "
-        "roles). *share*: how often its side was correct or wrong; *followed*: how often "
-        "the judge sided with it. 95% Wilson intervals clustered by question.",
+        "The protagonist is the consultant (assigned consultancy: *correct* is the honest "
+        "assignment, *wrong* the dishonest one), or the debater who chose its answer (open "
+        "roles, Kenton et al. 2024). *share*: how often its side was correct or wrong; "
+        "*followed*: how often the judge sided with it. 95% Wilson intervals clustered by "
+        "question.",
         "",
         "| protocol | judge | protagonist | n | share | accuracy | 95% CI | followed |",
         "|---|---|---|---|---|---|---|---|",

@@ -90,15 +90,28 @@ def md_escape(text: str) -> str:
     return " ".join(out.splitlines())
 
 
+_CALIBRATION_HEADERS = ("Brier", "ECE", "cost $")
+"""Report-only columns (the terminal table stays narrow): Brier, ECE and what the cell cost."""
+
+
+def _calibration_cells(r: CellResult) -> list[str]:
+    def fmt(x: float | None) -> str:
+        return "n/a" if x is None or math.isnan(x) else f"{x:.3f}"
+
+    return [fmt(r.brier), fmt(r.ece), f"{r.cost_usd:.4f}"]
+
+
 def _markdown_table(results: Sequence[CellResult]) -> str:
     keys = _cell_keys(results)
-    headers = [md_escape(k) for k in keys] + list(_METRIC_HEADERS)
+    metrics = [*_METRIC_HEADERS, *_CALIBRATION_HEADERS]
+    headers = [md_escape(k) for k in keys] + metrics
     lines = [
         "| " + " | ".join(headers) + " |",
-        "|" + "|".join(["---"] * len(keys) + ["---:"] * len(_METRIC_HEADERS)) + "|",
+        "|" + "|".join(["---"] * len(keys) + ["---:"] * len(metrics)) + "|",
     ]
     for r in results:
-        cells = [md_escape(_value(r.cell, k)) for k in keys] + _metric_cells(r)
+        cells = [md_escape(_value(r.cell, k)) for k in keys]
+        cells += _metric_cells(r) + _calibration_cells(r)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -161,11 +174,15 @@ def plot_accuracy(path: Path, results: Sequence[CellResult], *, chance: float = 
         )
     )
     y = np.arange(len(results))
+    judges = list(dict.fromkeys(str(r.cell.get("judge", "")) for r in results))
+    colours = [
+        OKABE_ITO[judges.index(str(r.cell.get("judge", ""))) % len(OKABE_ITO)] for r in results
+    ]
     fig = Figure(figsize=(8.0, max(2.5, 1.3 + 0.38 * len(results))), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    ax.barh(y, np.nan_to_num(acc), height=0.6, xerr=err, color="tab:blue", alpha=0.8, capsize=3)
-    ax.axvline(chance, color="grey", linestyle="--", linewidth=1, label=f"chance ({chance:.2f})")
+    ax.barh(y, np.nan_to_num(acc), height=0.6, xerr=err, color=colours, capsize=3, zorder=2)
+    ax.axvline(chance, color="black", linestyle="--", linewidth=1, label=f"chance ({chance:.2f})")
     ticks = [plot_text(f"{label} (n={r.n})") for label, r in zip(labels, results, strict=True)]
     ax.set_yticks(y, ticks, fontsize=8)
     ax.set_ylim(len(results) - 0.4, -0.6)  # first cell on top
@@ -173,7 +190,7 @@ def plot_accuracy(path: Path, results: Sequence[CellResult], *, chance: float = 
     ax.set_xlabel("judge accuracy (95% Wilson CI, clustered by question)")
     ax.set_title(plot_text(subtitle), fontsize=9)
     fig.legend(loc="outside lower right", fontsize=8)
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path)
 
 
 def chance_level(results: Sequence[CellResult]) -> float:
@@ -186,7 +203,8 @@ def chance_level(results: Sequence[CellResult]) -> float:
 def write_report(
     run_dir: Path, results: Sequence[CellResult], *, title: str, meta: dict[str, Any]
 ) -> Path:
-    """Write ``report.md`` and ``plots/accuracy.png`` into ``run_dir``; return the report path.
+    """Write ``report.md``, ``plots/accuracy.png`` and ``plots/accuracy_grouped.png`` (each
+    with an SVG beside it) into ``run_dir``; return the report path.
 
     ``meta`` is listed as bullets (the number of cells and debates is added unless given);
     ``meta["chance"]`` sets the chance line (default ``chance_level``). ``plots/`` is always
@@ -204,7 +222,10 @@ def write_report(
     parts.append("")
     if results:
         chance = float(info.get("chance", chance_level(results)))
+        from evals.figures import plot_grouped_accuracy
+
         plot_accuracy(plots / "accuracy.png", results, chance=chance)
+        plot_grouped_accuracy(plots / "accuracy_grouped.png", results, chance=chance)
         parts += [
             _markdown_table(results),
             "",
@@ -216,6 +237,8 @@ def write_report(
             "answer orders all got the same verdict (the same answer, or a tie between the "
             "same answers); 'parsed': the share of verdicts that parsed; '1st-try': "
             "verdicts that parsed without a re-ask; 'unparsed': verdicts that never parsed.",
+            "",
+            "![Accuracy per protocol and judge](plots/accuracy_grouped.png)",
             "",
             "![Accuracy per cell](plots/accuracy.png)",
         ]

@@ -24,7 +24,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from debate.types import Transcript
-from evals.metrics import brier_score, clustered_interval, position_consistency
+from evals.metrics import (
+    brier_score,
+    clustered_interval,
+    expected_calibration_error,
+    position_consistency,
+)
 from evals.parse_rates import cell_backends, verdicts_given
 
 METRIC_COLUMNS = (
@@ -41,6 +46,7 @@ METRIC_COLUMNS = (
     "errors",
     "mean_p_correct",
     "brier",
+    "ece",
     "position_consistency",
     "cost_usd",
     "judge_backend",
@@ -65,6 +71,9 @@ class CellResult(BaseModel):
     mean_p_correct: float | None
     brier: float | None
     cost_usd: float
+    ece: float | None = None
+    """Expected calibration error (10 bins) of the confidence in the chosen answer: a
+    failed debate or unparsed verdict counts as confidence 0 on a wrong answer."""
     ties: int = 0
     parsed_first_try: int = 0
     """Verdicts that parsed without a re-ask (a judge that needs re-asks is fragile)."""
@@ -135,6 +144,7 @@ def _cell_result(cell: dict[str, Any], transcripts: list[Transcript]) -> CellRes
         mean_p_correct=sum(probs) / n if n else None,
         brier=brier_score(probs) if n else None,
         cost_usd=sum(t.usage.cost_usd for t in transcripts),
+        ece=_ece(transcripts) if n else None,
         ties=sum(1 for t in transcripts if t.tie),
         parsed_first_try=sum(
             1
@@ -148,6 +158,14 @@ def _cell_result(cell: dict[str, Any], transcripts: list[Transcript]) -> CellRes
         judge_backend=cell_backends(transcripts),
         judge_queries=_judge_queries(transcripts),
     )
+
+
+def _ece(transcripts: list[Transcript]) -> float:
+    confidences = [
+        max(t.verdict.probabilities) if t.usable and t.verdict is not None else 0.0
+        for t in transcripts
+    ]
+    return expected_calibration_error(confidences, [t.score for t in transcripts])
 
 
 def _judge_queries(transcripts: list[Transcript]) -> float | None:

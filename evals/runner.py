@@ -8,6 +8,8 @@ transcripts, so ``debate report`` after a resumed or merged run is exact.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -18,13 +20,14 @@ from debate.components import Components
 from debate.progress import DebateObserver, ProgressReporter
 from debate.roles import Judge
 from debate.runner import Executor, InProcessExecutor, RunStopped, pending_jobs, run_jobs
+from debate.types import Transcript
 from evals.build import build_jobs, eval_cells
 from evals.config import DebateRunConfig
 from evals.datasets import load_questions
 from evals.experiments import recorded_config
 from evals.plan import require_prices
 from evals.report import write_report
-from evals.results import CellResult, summarize, write_results
+from evals.results import CellResult, atomic_write, summarize, write_results
 from evals.rundir import TRANSCRIPTS, prepare_run_dir
 from transcripts.judgments import JUDGMENTS, JudgmentStore, rejudged_all
 from transcripts.store import JsonlStore, read_transcripts, skipped_note
@@ -156,4 +159,22 @@ def write_outputs(
     if loaded.bad_lines:
         meta[f"unreadable lines in {JUDGMENTS} (skipped)"] = len(loaded.bad_lines)
     write_report(run_dir, results, title=title or run_dir.name, meta=meta)
+    write_paired(run_dir, [*sourced, *transcripts, *rejudged])
     return results
+
+
+def write_paired(run_dir: Path, transcripts: list[Transcript]) -> None:
+    """``paired.csv`` and the report's paired-differences section, where a baseline ran."""
+    from evals.paired import paired_differences, paired_section
+    from evals.report import append_section
+
+    differences = paired_differences(transcripts)
+    if not differences:
+        return
+    rows = [d.row() for d in differences]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(run_dir / "paired.csv", buf.getvalue())
+    append_section(run_dir, paired_section(differences))

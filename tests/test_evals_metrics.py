@@ -185,6 +185,7 @@ def test_row_column_order() -> None:
         "errors",
         "mean_p_correct",
         "brier",
+        "ece",
         "position_consistency",
         "cost_usd",
         "judge_backend",

@@ -107,5 +107,7 @@ def rollout_plot(rows: Sequence[dict[str, Any]], config: MnistDebateConfig, path
     ax.set_title("Sparse-pixel MNIST debate: precommit, honest first")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
-    fig.savefig(path, dpi=110)
+    from evals.report import save_figure
+
+    save_figure(fig, path)
     return path

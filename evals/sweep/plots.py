@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from evals.report import save_figure
 from evals.sweep.cells import LATER_DEFAULTS
 from evals.sweep.report import EXTRA
 
@@ -87,7 +88,7 @@ def plot_judge_queries(path: Path, rows: Rows) -> Path:
     ax.set_xlabel("depth d")
     ax.set_ylabel(f"judge's oracle queries per debate (ε={eps:g})")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path)
     return path
 
 
@@ -165,7 +166,16 @@ def plot_accuracy_vs_depth(path: Path, rows: Rows) -> Path:
                 )
                 theory = np.array([np.nan if r["theory"] is None else r["theory"] for r in line])
                 if not np.all(np.isnan(theory)):
-                    ax.plot(depth, theory, color=colour, linestyle="--", linewidth=1, alpha=0.8)
+                    # Drawn over the data, black-edged, so a matching simulation never hides it.
+                    ax.plot(
+                        depth,
+                        theory,
+                        color="black",
+                        linestyle="--",
+                        linewidth=1.6,
+                        zorder=4,
+                    )
+                    ax.plot(depth, theory, color=colour, linestyle="--", linewidth=0.9, zorder=5)
             ax.axhline(0.5, color="grey", linewidth=0.8, linestyle=":")
             ax.set_ylim(-0.02, 1.02)
             ax.set_title(f"{protocol} / {model}", fontsize=9)
@@ -182,7 +192,7 @@ def plot_accuracy_vs_depth(path: Path, rows: Rows) -> Path:
             title="solid: simulated\ndashed: theory",
             title_fontsize=7,
         )
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path)
     return path
 
 
@@ -201,7 +211,7 @@ def plot_heatmaps(path: Path, rows: Rows) -> Path:
             for r in rows:
                 if (r["protocol"], r["error_model"]) == (protocol, model):
                     grid[epsilons.index(r["epsilon"]), depths.index(r["depth"])] = r["accuracy"]
-            image = ax.imshow(grid, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto", origin="lower")
+            image = ax.imshow(grid, vmin=0, vmax=1, cmap="cividis", aspect="auto", origin="lower")
             if grid.size <= 120:
                 for (y, x), value in np.ndenumerate(grid):
                     if not np.isnan(value):
@@ -213,5 +223,5 @@ def plot_heatmaps(path: Path, rows: Rows) -> Path:
             ax.set_ylabel("ε", fontsize=8)
     if image is not None:
         fig.colorbar(image, ax=axes, shrink=0.6, fraction=0.04, pad=0.03, label="accuracy")
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path)
     return path
