@@ -406,3 +406,32 @@ def test_the_preset_runs_quick_with_its_section_and_plots(
         assert (out / "plots" / f"{name}.png").exists() and (out / "plots" / f"{name}.svg").exists()
     transcripts = (out / "transcripts.jsonl").read_text().splitlines()
     assert any('"prover-estimator"' in line for line in transcripts)
+
+
+def test_axes_that_no_protocol_takes_are_refused_in_one_line() -> None:
+    base = {"epsilons": [0.1], "depths": [1]}
+    cases = [
+        ({"protocols": ["prover-estimator"], "error_models": ["systematic"]}, "list error model"),
+        ({"protocols": ["recursive"], "error_models": ["random"], "reward_growth": [8]}, "axes of"),
+        ({"protocols": ["recursive"], "error_models": ["random"], "estimator": ["own"]}, "axes of"),
+        (
+            {"protocols": ["naive"], "error_models": ["random"], "aggregate": ["majority"]},
+            "majority",
+        ),
+    ]
+    for extra, message in cases:
+        with pytest.raises(ConfigError, match=message) as caught:
+            parse_sweep_config(base | extra)
+        assert "\n" not in str(caught.value)
+
+
+def test_each_domains_players_refuse_the_other_protocols_seats_in_one_line() -> None:
+    q = treesum_questions(1, 0, 2, 1)[0]
+    judge = TreeSumJudge()
+    from debate.domains.treesum import TreeSumDebater
+    from protocols import RecursiveDebate
+
+    wrong = asyncio.run(run_debate(q, RecursiveDebate(depth=1), ProverEstimatorPlayer(), judge))
+    assert wrong.error is not None and "not seat 'claimant' of 'recursive'" in wrong.error
+    other = asyncio.run(run_debate(q, ProverEstimatorDebate(depth=1), TreeSumDebater(), judge))
+    assert other.error is not None and "kind 'prover-estimator-sim'" in other.error

@@ -122,6 +122,12 @@ class ProverEstimatorPlayer:
         game.level += 1
 
     async def __call__(self, view: DebaterView) -> Speech:
+        names = {seat.name for seat in view.setup.seats}
+        if view.seat.name not in ("prover", "estimator") or "prover" not in names:
+            raise ValueError(
+                f"prover-estimator-sim plays the prover and estimator of protocol "
+                f"'prover-estimator', not seat {view.seat.name!r} of {view.protocol!r}"
+            )
         game, claims, estimates = self._replay(view)
         seed = view.setup.seed
         if view.seat.name == "estimator":

@@ -184,7 +184,17 @@ class TreeSumDebater:
 
     async def __call__(self, view: DebaterView) -> Speech:
         question, setup = view.setup.question, view.setup
-        claimant = next(s for s in setup.seats if s.name == "claimant")
+        claimant = next((s for s in setup.seats if s.name == "claimant"), None)
+        if claimant is None or view.seat.name not in ("claimant", "challenger"):
+            raise ValueError(
+                f"treesum debaters play the claimant and challenger of recursive debate, not "
+                f"seat {view.seat.name!r} of {view.protocol!r}"
+                + (
+                    " (its players are kind 'prover-estimator-sim')"
+                    if view.protocol == "prover-estimator"
+                    else ""
+                )
+            )
         tree = Tree(question)
         root_claim = int(setup.answer_text(claimant.position))
         lo, hi, value, levels = replay(question, view.turns, root_claim)

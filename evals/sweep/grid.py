@@ -164,6 +164,29 @@ class SweepConfig(BaseModel):
                 raise ValueError(f"reward_growth {lam} is outside 1..1000")
         return values
 
+    @model_validator(mode="after")
+    def _axes_apply(self) -> SweepConfig:
+        """An axis that no listed protocol can take is a mistake, not a silent no-op."""
+        pe = "prover-estimator" in self.protocols
+        if pe and "random" not in self.error_models:
+            raise ValueError(
+                "prover-estimator debate models the judge as a noisy leaf check: list "
+                "error model 'random' for it"
+            )
+        if not pe and (self.reward_growth != [4.0] or self.estimator != ["shares"]):
+            raise ValueError(
+                "reward_growth and estimator are axes of prover-estimator debate: add it to "
+                "protocols or leave them out"
+            )
+        if "majority" in self.aggregate and not {"recursive", "prover-estimator"} & set(
+            self.protocols
+        ):
+            raise ValueError(
+                "aggregate 'majority' is defined for recursive and prover-estimator debate: "
+                "list one of them"
+            )
+        return self
+
     def cells(self) -> list[SweepCell]:
         """Every cell, in the order protocol, error model, epsilon, depth, branching, search,
         queries, aggregate, reward growth, estimator. Only meaningful crossings are kept:
