@@ -17,9 +17,8 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from debate.domains.treesum import Tree, disputed
 from debate.moves import Bet, Challenge, Decomposition, Estimates, MoveError
-from debate.types import JudgeView, Question
+from debate.types import JudgeView
 from judges.errors import Decision
 
 if TYPE_CHECKING:
@@ -60,19 +59,7 @@ def score(
             bet = turn.expect_move(Bet).bet
     if root is None or bet is None:
         raise MoveError("a prover-estimator debate ended without a root estimate or leaf bet")
-    question = Question(
-        id=view.question_id,
-        text=view.question,
-        options=view.answers,
-        correct_index=0,
-        public_data=view.public_data,
-    )
-    tree = Tree(question)
-    lo, hi, value = disputed(question, view.turns, int(view.answers[prover]))
-    if hi - lo != 1:
-        raise ValueError(f"the debate ended on [{lo}, {hi}), not on a single leaf")
-    right = prover if value == tree.block_sum(lo, hi) else estimator
-    check, asked = judge.check(right, f"leaf:{lo}", tree.leaf_kind(lo), view, rng)
+    check, asked = judge.check_leaf(view, prover, rng)
     reward += lam ** (level + 1) * bet * ((check.choice == prover) - estimate)
     probs = [0.0, 0.0]
     probs[prover], probs[estimator] = root, 1 - root

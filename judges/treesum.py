@@ -132,14 +132,21 @@ class TreeSumJudge:
             return apply_errors(self.errors, "check", decision, view, rng), 0
         return self.check(best[0], "item", "item", view, rng)
 
+    def check_leaf(
+        self, view: JudgeView, claimant: int, rng: random.Random
+    ) -> tuple[Decision, int]:
+        """Check the one leaf the debate ended on: the claimant (the seat at ``claimant``,
+        which split every claim) is right if the value it last claimed for it is."""
+        question = view_question(view)
+        tree = Tree(question)
+        lo, hi, value = disputed(question, view.turns, int(view.answers[claimant]))
+        if hi - lo != 1:
+            raise ValueError(f"the debate ended on [{lo}, {hi}), not on a single leaf")
+        right = claimant if value == tree.block_sum(lo, hi) else 1 - claimant
+        return self.check(right, f"leaf:{lo}", tree.leaf_kind(lo), view, rng)
+
     def _debated(self, view: JudgeView, rng: random.Random) -> tuple[Decision, int]:
-        question = Question(
-            id=view.question_id,
-            text=view.question,
-            options=view.answers,
-            correct_index=0,
-            public_data=view.public_data,
-        )
+        question = view_question(view)
         tree = Tree(question)
         claimant = next(t.position for t in view.turns if t.has_move(Decomposition))
         assert claimant is not None
@@ -157,10 +164,16 @@ class TreeSumJudge:
                     if checked.choice != right:
                         return checked, asked  # a wrong assessment ends the debate here
                 replayed.append(turn)
-        lo, hi, value = disputed(question, view.turns, root_value)
-        if hi - lo != 1:
-            raise ValueError(f"the debate ended on [{lo}, {hi}), not on a single leaf")
-        ok = value == tree.block_sum(lo, hi)
-        right = claimant if ok else challenger
-        leaf, n = self.check(right, f"leaf:{lo}", tree.leaf_kind(lo), view, rng)
+        leaf, n = self.check_leaf(view, claimant, rng)
         return leaf, asked + n
+
+
+def view_question(view: JudgeView) -> Question:
+    """The question as a judge may see it (its correct answer is not among what it sees)."""
+    return Question(
+        id=view.question_id,
+        text=view.question,
+        options=view.answers,
+        correct_index=0,
+        public_data=view.public_data,
+    )

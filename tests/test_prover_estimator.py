@@ -366,6 +366,14 @@ def test_cells_keys_and_the_grid() -> None:
             {"protocols": ["recursive"], "error_models": ["random"], "epsilons": [0.1]}
             | {"depths": [1], "aggregate": ["sum"]}
         )
+    with pytest.raises(ValueError, match="no systematic"):
+        SweepCell(
+            protocol="recursive",
+            error_model="systematic",
+            epsilon=0.1,
+            depth=1,
+            aggregate="majority",
+        )
     with pytest.raises(ValueError, match="only the simulator plays them"):
         engine_jobs(pe_cell(0.1, 1, 3, aggregate="majority"), 1, 0)
 

@@ -85,6 +85,10 @@ class SweepCell(BaseModel):
                 f"aggregate 'majority' is defined for recursive and prover-estimator debate, "
                 f"not {self.protocol!r}"
             )
+        if self.aggregate == "majority" and self.error_model == "systematic":
+            # Blind spots are steered to by a liar choosing where its one flaw lies; a
+            # majority's false claim has no flaw to place, so the model has no meaning there.
+            raise ValueError("aggregate 'majority' has no systematic (blind-spot) error model")
         return self
 
     @model_validator(mode="after")

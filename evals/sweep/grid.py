@@ -210,7 +210,9 @@ class SweepConfig(BaseModel):
             pe = protocol == "prover-estimator"
             if (queries > 1 or pe) and model != "random":
                 continue
-            if agg == "majority" and protocol not in ("recursive", "prover-estimator"):
+            if agg == "majority" and (
+                protocol not in ("recursive", "prover-estimator") or model == "systematic"
+            ):
                 continue
             cell = SweepCell(
                 protocol=protocol,
