@@ -443,3 +443,17 @@ def test_each_domains_players_refuse_the_other_protocols_seats_in_one_line() -> 
     assert wrong.error is not None and "not seat 'claimant' of 'recursive'" in wrong.error
     other = asyncio.run(run_debate(q, ProverEstimatorDebate(depth=1), TreeSumDebater(), judge))
     assert other.error is not None and "kind 'prover-estimator-sim'" in other.error
+
+
+def test_debate_show_renders_the_rewards() -> None:
+    from rich.console import Console
+
+    from transcripts.render import render_transcript
+
+    t = _play(ProverEstimatorPlayer(search=1), 3)
+    console = Console(record=True, width=200)
+    console.print(render_transcript(t))
+    text = console.export_text()
+    assert t.verdict is not None
+    assert f"rewards prover={t.verdict.rewards['prover']:+.4g}" in text
+    assert "Bet " in text and "together they hold" in text

@@ -146,6 +146,9 @@ def render_verdict(transcript: Transcript) -> RenderableType:
     body = Text.assemble(f"probabilities {probs}; ", outcome)
     if not verdict.parsed:
         body.append("  (judge output did not parse)", style="red")
+    if verdict.rewards:  # seat names come from protocols: shown literally too
+        rewards = ", ".join(f"{seat}={value:+.4g}" for seat, value in verdict.rewards.items())
+        body.append_text(literal(f"; rewards {rewards}"))
     return Panel(
         Group(body, literal(verdict.raw, "dim")) if verdict.raw else body,
         title="verdict",
