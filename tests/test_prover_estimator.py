@@ -457,3 +457,13 @@ def test_debate_show_renders_the_rewards() -> None:
     assert t.verdict is not None
     assert f"rewards prover={t.verdict.rewards['prover']:+.4g}" in text
     assert "Bet " in text and "together they hold" in text
+
+
+def test_a_stochastic_oracle_judge_checks_one_leaf_per_debate_both_ways() -> None:
+    c = pe_cell(0.2, 2, 2, queries=5)
+    sim = simulate_cell(c, 1000, 1)
+    assert sim.judge_queries == 5 * 1000
+    transcripts = asyncio.run(run_many(engine_jobs(c, 20, 1), concurrency=8))
+    assert all(t.verdict is not None and t.verdict.oracle_queries == 5 for t in transcripts)
+    true, _ = c.rules.judged_values()
+    assert true[0] == pytest.approx(1 - c.check_error)  # the majority's error, not eps

@@ -126,6 +126,7 @@ def _prover_estimator(cell: SweepCell, n: int, rng: np.random.Generator) -> SimR
         ended_early=0,
         overridden=0,
         ties=int(tie.sum()),
+        judge_queries=n * cell.queries if cell.queries > 1 else 0,  # one leaf check each
         payoff_honest=float(played.payoff[honest].sum()),
         payoff_liar=float(played.payoff[~honest].sum()),
         shade=played.shade,
