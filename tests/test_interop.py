@@ -100,6 +100,14 @@ def test_export_refuses_bad_input_in_one_line(
     for args, message in cases:
         code, _, err = run_cli(capsys, "export", *args)
         assert code != 0 and message in err and len(err.strip().splitlines()) == 1, err
+    out = tmp_path / "kept.eval"
+    out.write_text("a log written before")
+    code, _, err = run_cli(capsys, "export", str(run_dir), str(out))
+    assert code != 0 and "pass --force" in err and out.read_text() == "a log written before"
+    code, _, err = run_cli(capsys, "export", str(run_dir), str(out), "--force")
+    assert code == 0, err
+    assert len(inspect_log.read_eval_log(str(out)).samples or []) == 2
+    assert sorted(p.name for p in tmp_path.iterdir() if "partial" in p.name) == []
 
 
 def test_frames_have_the_documented_columns_and_the_stored_values(tmp_path: Path) -> None:

@@ -213,12 +213,16 @@ def inspect_log(transcripts: Sequence[Transcript], name: str, config: dict[str, 
     )
 
 
-def export_inspect(run_dir: Path, out: Path) -> tuple[Path, int]:
+def export_inspect(run_dir: Path, out: Path, *, force: bool = False) -> tuple[Path, int]:
     """Write ``run_dir``'s debates to ``out`` (``.eval``, inspect's own format, or
-    ``.json``); returns the path and the number of debates."""
+    ``.json``); returns the path and the number of debates. An existing ``out`` is replaced
+    only with ``force``, and then only once the new log is whole (written beside it, then
+    renamed), so an export never destroys a log it did not finish."""
     log = _inspect()
     if out.suffix not in (".eval", ".json"):
         raise ConfigError(f"inspect logs end in .eval or .json, not {out.name!r}")
+    if out.exists() and not force:
+        raise ConfigError(f"{out} exists: pass --force to replace it")
     path = run_dir / "transcripts.jsonl"
     if not path.exists():
         raise DataError(f"no such transcripts file: {path}")
@@ -227,5 +231,12 @@ def export_inspect(run_dir: Path, out: Path) -> tuple[Path, int]:
     config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.exists() else {}
     eval_log = inspect_log(transcripts, str(config.get("name") or run_dir.name), config)
     out.parent.mkdir(parents=True, exist_ok=True)
-    log.write_eval_log(eval_log, str(out), format="eval" if out.suffix == ".eval" else "json")
+    partial = out.with_name(f".{out.stem}.partial{out.suffix}")
+    try:
+        log.write_eval_log(
+            eval_log, str(partial), format="eval" if out.suffix == ".eval" else "json"
+        )
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
     return out, len(transcripts)

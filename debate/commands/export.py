@@ -20,6 +20,7 @@ def export(
         Literal["inspect"],
         typer.Option("--format", help="inspect: an inspect_ai eval log (inspect view reads it)"),
     ] = "inspect",
+    force: Annotated[bool, typer.Option("--force", help="replace OUT if it exists")] = False,
 ) -> None:
     """Write a run's debates as an inspect_ai eval log: samples are debates, messages turns,
     scores verdicts with their probabilities, with each role's token usage."""
@@ -27,5 +28,5 @@ def export(
 
     if not run_dir.is_dir():
         raise DebateError(f"no such run directory: {run_dir}")
-    path, n = export_inspect(run_dir, out)
+    path, n = export_inspect(run_dir, out, force=force)
     say(f"wrote {n} debates as an inspect eval log: {path}")
