@@ -11,7 +11,7 @@ malformed move fails with one line naming it, at the turn that carries it, inste
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
@@ -111,7 +111,7 @@ class Bet(Move):
     marker = "bet"
     label = "bet"
 
-    bet: Literal[-1, 0, 1] = Field(description="+1: too low; -1: too high; 0: about right")
+    bet: StrictInt = Field(ge=-1, le=1, description="+1: too low; -1: too high; 0: right")
 
 
 class Stance(Move):

@@ -177,6 +177,13 @@ def _estimates(values: list[float], holds: float | None) -> Tamper:
         ),
         ("prover", "leaf", lambda v, s: Speech(text="x", data={}), "carries no bet"),
         ("prover", "leaf", lambda v, s: Speech(text="x", data={"bet": 2}), "bad bet"),
+        ("prover", "leaf", lambda v, s: Speech(text="x", data={"bet": True}), "bad bet"),
+        (
+            "estimator",
+            "root",
+            lambda v, s: Speech(text="x", data={"estimates": [float("nan")]}),
+            "bad estimates",
+        ),
     ],
 )
 def test_a_turn_that_breaks_a_rule_fails_the_debate_in_one_line(
