@@ -25,7 +25,7 @@ from debate.errors import DataError
 from debate.registry import register
 from debate.seeds import rng_for
 from debate.types import Question
-from evals.config import DatasetSpec, data_dir
+from evals.config import DatasetSpec, data_file
 
 if TYPE_CHECKING:
     from debate.components import Components
@@ -69,11 +69,6 @@ _LAST_QUESTION = re.compile(
     r"^(?P<story>.*[.!?”\"'’…)])\s+(?P<question>[A-Z][^.!?”\"…]*\?)\s*$", re.DOTALL
 )
 _OBJECTS = {3: "three", 5: "five", 7: "seven"}
-
-
-def _resolve(path: str, data_root: Path | str | None) -> Path:
-    where = Path(path).expanduser()
-    return where if where.is_absolute() else data_dir(data_root) / where
 
 
 def read_examples(path: Path) -> list[dict[str, Any]]:
@@ -125,7 +120,7 @@ def split_mystery(text: str) -> tuple[str, str]:
 def minute_mysteries(
     spec: MinuteMysteriesDataset, data_root: Path | str | None = None
 ) -> list[Question]:
-    path = _resolve(spec.path, data_root)
+    path = data_file(spec.path, data_root)
     questions = []
     for index, example in enumerate(read_examples(path)):
         question_id = f"mm-{index:03d}"
@@ -158,7 +153,7 @@ def logical_deduction(
     spec: LogicalDeductionDataset, data_root: Path | str | None = None
 ) -> list[Question]:
     default = f"bigbench/logical_deduction/{_OBJECTS[spec.objects]}_objects.json"
-    path = _resolve(spec.path or default, data_root)
+    path = data_file(spec.path or default, data_root)
     questions = []
     for index, example in enumerate(read_examples(path)):
         question_id = f"ld{spec.objects}-{index:03d}"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import Field, ValidationError
 
-from debate.errors import ConfigError, validation_message
+from debate.errors import ConfigError, DataError, validation_message
 from debate.imports import importable
 from debate.jobs import ProtocolSpec, SeatSpecs, Side
 from debate.positions import PositionMode
@@ -226,3 +226,13 @@ def parse_config(data: dict[str, Any], origin: str = "config") -> EvalConfig:
 def data_dir(explicit: Path | str | None = None) -> Path:
     """``--data-dir``, else ``$DEBATE_DATA_DIR``, else ``../shared/data``."""
     return Path(explicit or os.environ.get("DEBATE_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+def data_file(path: str, data_root: Path | str | None = None) -> Path:
+    """A dataset's file: ``~`` expanded, a relative path taken in the data dir; one line
+    naming it when it is not there."""
+    where = Path(path).expanduser()
+    where = where if where.is_absolute() else data_dir(data_root) / where
+    if not where.is_file():
+        raise DataError(f"data file not found: {where}")
+    return where

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self
 
@@ -31,7 +31,7 @@ from debate.errors import DataError
 from debate.registry import register
 from debate.seeds import rng_for
 from debate.types import Question
-from evals.config import DatasetSpec, data_dir
+from evals.config import DatasetSpec, data_file
 
 if TYPE_CHECKING:
     from debate.components import Components
@@ -88,14 +88,6 @@ class BoolqDataset(LiteratureDataset):
 
     kind: Literal["boolq"] = "boolq"
     split: str = Field(default="validation", description="the Hugging Face split (with hf only)")
-
-
-def _resolve(path: str, data_root: Path | str | None) -> Path:
-    where = Path(path).expanduser()
-    where = where if where.is_absolute() else data_dir(data_root) / where
-    if not where.is_file():
-        raise DataError(f"data file not found: {where}")
-    return where
 
 
 def _text(path: Path) -> str:
@@ -255,7 +247,7 @@ def _rows(
     asked for, else JSON Lines), else the ``hf`` dataset."""
     if spec.path is None:
         return repr(spec.hf), hf_rows(spec)
-    path = _resolve(spec.path, data_root)
+    path = data_file(spec.path, data_root)
     return str(path), csv_rows(path, csv_columns) if csv_columns else jsonl_rows(path)
 
 
@@ -265,36 +257,44 @@ def _gathered(spec: LiteratureDataset, source: str, questions: list[Question]) -
     return questions[: spec.limit]
 
 
-def quality_questions(spec: QualityDataset, data_root: Path | str | None = None) -> list[Question]:
-    source, rows = _rows(spec, data_root)
+def _collect(
+    spec: LiteratureDataset,
+    data_root: Path | str | None,
+    convert: Callable[[int, str, dict[str, Any]], list[Question]],
+    csv_columns: tuple[str, ...] = (),
+) -> tuple[str, list[Question]]:
+    """(source name, questions): each record converted, until ``spec.limit`` are kept."""
+    source, rows = _rows(spec, data_root, csv_columns)
     questions: list[Question] = []
-    for _, where, record in rows:
-        found = quality_row(record, where)
-        questions += [q for q in found if q.metadata["difficult"] or not spec.hard_only]
+    for number, where, record in rows:
+        questions += convert(number, where, record)
         if spec.limit is not None and len(questions) >= spec.limit:
             break
+    return source, questions
+
+
+def quality_questions(spec: QualityDataset, data_root: Path | str | None = None) -> list[Question]:
+    def kept(number: int, where: str, record: dict[str, Any]) -> list[Question]:
+        found = quality_row(record, where)
+        return [q for q in found if q.metadata["difficult"] or not spec.hard_only]
+
+    source, questions = _collect(spec, data_root, kept)
     if not questions and spec.hard_only:
         raise DataError(f"{source} holds no questions marked difficult (hard_only = true)")
     return _gathered(spec, source, questions)
 
 
 def gpqa_questions(spec: GpqaDataset, data_root: Path | str | None = None) -> list[Question]:
-    source, rows = _rows(spec, data_root, GPQA_COLUMNS)
-    questions = []
-    for _, where, record in rows:
-        questions.append(gpqa_row(record, where, spec.seed))
-        if spec.limit is not None and len(questions) >= spec.limit:
-            break
+    source, questions = _collect(
+        spec, data_root, lambda _, where, record: [gpqa_row(record, where, spec.seed)], GPQA_COLUMNS
+    )
     return _gathered(spec, source, questions)
 
 
 def boolq_questions(spec: BoolqDataset, data_root: Path | str | None = None) -> list[Question]:
-    source, rows = _rows(spec, data_root)
-    questions = []
-    for number, where, record in rows:
-        questions.append(boolq_row(record, where, number))
-        if spec.limit is not None and len(questions) >= spec.limit:
-            break
+    source, questions = _collect(
+        spec, data_root, lambda number, where, record: [boolq_row(record, where, number)]
+    )
     return _gathered(spec, source, questions)
 
 
