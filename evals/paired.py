@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from debate.types import Transcript
+from evals.results import group_key
 
 BASELINES = ("consultancy", "naive")
 
@@ -74,8 +75,7 @@ def paired_differences(transcripts: Sequence[Transcript]) -> list[PairedDifferen
     """Every cell against its judge's baseline cell (see the module docstring)."""
     cells: dict[str, tuple[dict[str, Any], list[Transcript]]] = {}
     for t in transcripts:
-        key = json.dumps(t.cell, sort_keys=True, default=repr)
-        cells.setdefault(key, (dict(t.cell), []))[1].append(t)
+        cells.setdefault(group_key(t.cell), (dict(t.cell), []))[1].append(t)
     by_judge: dict[str, list[tuple[dict[str, Any], list[Transcript]]]] = {}
     for cell, ts in cells.values():
         by_judge.setdefault(str(cell.get("judge", "")), []).append((cell, ts))

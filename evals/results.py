@@ -17,7 +17,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,7 @@ class CellResult(BaseModel):
         return out
 
 
-def _group_key(cell: dict[str, Any]) -> str:
+def group_key(cell: dict[str, Any]) -> str:
     # Canonical text key: cell values may be unhashable (lists) and key order is irrelevant.
     return json.dumps(cell, sort_keys=True, default=repr)
 
@@ -187,7 +187,7 @@ def summarize(
     groups: dict[str, tuple[dict[str, Any], list[Transcript]]] = {}
     for t in transcripts:
         cell = dict(t.cell) if by is None else {k: t.cell.get(k) for k in by}
-        groups.setdefault(_group_key(cell), (cell, []))[1].append(t)
+        groups.setdefault(group_key(cell), (cell, []))[1].append(t)
     return [
         _cell_result(cell, sorted(ts, key=lambda t: t.debate_id)) for cell, ts in groups.values()
     ]
@@ -203,6 +203,16 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows of one shape as CSV text, the first row's keys the header ("" for no rows)."""
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue()
 
 
 def write_results(run_dir: Path, results: Sequence[CellResult]) -> None:

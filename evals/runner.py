@@ -8,8 +8,6 @@ transcripts, so ``debate report`` after a resumed or merged run is exact.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -27,7 +25,7 @@ from evals.datasets import load_questions
 from evals.experiments import recorded_config
 from evals.plan import require_prices
 from evals.report import write_report
-from evals.results import CellResult, atomic_write, summarize, write_results
+from evals.results import CellResult, atomic_write, csv_text, summarize, write_results
 from evals.rundir import TRANSCRIPTS, prepare_run_dir
 from transcripts.judgments import JUDGMENTS, JudgmentStore, rejudged_all
 from transcripts.store import JsonlStore, read_transcripts, skipped_note
@@ -171,10 +169,5 @@ def write_paired(run_dir: Path, transcripts: list[Transcript]) -> None:
     differences = paired_differences(transcripts)
     if not differences:
         return
-    rows = [d.row() for d in differences]
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(run_dir / "paired.csv", buf.getvalue())
+    atomic_write(run_dir / "paired.csv", csv_text([d.row() for d in differences]))
     append_section(run_dir, paired_section(differences))

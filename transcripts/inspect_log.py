@@ -75,7 +75,17 @@ def _role_usage(t: Transcript) -> dict[str, Usage]:
     return roles
 
 
-def _sample(t: Transcript) -> Any:
+def _model_usage(t: Transcript, roles: dict[str, Usage]) -> dict[str, Usage]:
+    """``roles``' usage summed by the model each role ran (its role name if unknown)."""
+    models: dict[str, Usage] = {}
+    for role, usage in roles.items():
+        agent = t.judge if role == "judge" else t.debaters.get(role)
+        name = _model_name(agent) if agent is not None else role
+        models[name] = models.get(name, Usage()) + usage
+    return models
+
+
+def _sample(t: Transcript, models: dict[str, Usage], roles: dict[str, Usage]) -> Any:
     from inspect_ai.log import EvalSample
     from inspect_ai.model import (
         ChatMessageAssistant,
@@ -107,12 +117,6 @@ def _sample(t: Transcript) -> Any:
     probabilities = (
         {LETTERS[i]: p for i, p in enumerate(verdict.probabilities)} if verdict is not None else {}
     )
-    roles = _role_usage(t)
-    models: dict[str, Usage] = {}
-    for role, usage in roles.items():
-        agent = t.judge if role == "judge" else t.debaters.get(role)
-        name = _model_name(agent) if agent is not None else role
-        models[name] = models.get(name, Usage()) + usage
     error = None
     if t.error is not None:
         from inspect_ai.log import EvalError
@@ -159,7 +163,9 @@ def inspect_log(transcripts: Sequence[Transcript], name: str, config: dict[str, 
 
     if not transcripts:
         raise DataError(f"run {name!r} holds no debates to export")
-    samples = [_sample(t) for t in transcripts]
+    roles = [_role_usage(t) for t in transcripts]
+    models = [_model_usage(t, r) for t, r in zip(transcripts, roles, strict=True)]
+    samples = [_sample(*args) for args in zip(transcripts, models, roles, strict=True)]
     scores = [t.score for t in transcripts]
     mean = sum(scores) / len(scores)
     var = sum((s - mean) ** 2 for s in scores) / max(len(scores) - 1, 1)
@@ -168,13 +174,12 @@ def inspect_log(transcripts: Sequence[Transcript], name: str, config: dict[str, 
         "stderr": log.EvalMetric(name="stderr", value=(var / len(scores)) ** 0.5),
     }
     total: dict[str, Usage] = {}
-    for t in transcripts:
-        for role, usage in _role_usage(t).items():
-            agent = t.judge if role == "judge" else t.debaters.get(role)
-            key = _model_name(agent) if agent is not None else role
+    for per_model in models:
+        for key, usage in per_model.items():
             total[key] = total.get(key, Usage()) + usage
     failed = sum(t.error is not None for t in transcripts)
     started = min(t.started_at for t in transcripts)
+    judges = sorted({_model_name(t.judge) for t in transcripts})
     spec = log.EvalSpec(
         created=_iso(started),
         task=f"debate-lab/{name}",
@@ -182,12 +187,10 @@ def inspect_log(transcripts: Sequence[Transcript], name: str, config: dict[str, 
             name=str(config.get("dataset", {}).get("kind", "questions")),
             samples=len({t.setup.question.id for t in transcripts}),
         ),
-        model=models.pop()
-        if len(models := {_model_name(t.judge) for t in transcripts}) == 1
-        else "debate-lab/several-judges",
+        model=judges[0] if len(judges) == 1 else "debate-lab/several-judges",
         config=log.EvalConfig(),
         packages={"debate-lab": version("debate-lab")},
-        metadata={"config": config, "judges": sorted({_model_name(t.judge) for t in transcripts})},
+        metadata={"config": config, "judges": judges},
     )
     return log.EvalLog(
         status="success",

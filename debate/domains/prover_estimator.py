@@ -37,14 +37,17 @@ class _Game:
     alice_false: float
     estimate: float = 0.0
     level: int = 0
-    checks: dict[str, list[set[int]]] = field(default_factory=dict)
+    values: tuple[list[float], list[float]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.values = self.rules.judged_values()  # once a turn, not once a sub-claim
 
     @property
     def height(self) -> int:
         return self.rules.depth - self.level
 
     def judged(self, p_false: float, height: int) -> float:
-        true_v, false_v = self.rules.judged_values()
+        true_v, false_v = self.values
         return (1 - p_false) * true_v[height] + p_false * false_v[height]
 
     def false_kids(self, claims: list[int]) -> set[int]:

@@ -132,9 +132,13 @@ def play(cell: SweepCell, honest: Bools, shade: float, rng: np.random.Generator)
         sign = np.sign(value(alice_pf, h) - bob)  # bet before Bob states the sub-claims
         false_kids = _subset(rng, n, b, cell.false_children) & claim_false[:, None]
         alice_checked = _subset(rng, n, b, k)
-        bob_checked = alice_checked if cell.estimator == "shares" else _subset(rng, n, b, k)
+        shares = cell.estimator == "shares"
+        bob_checked = alice_checked if shares else _subset(rng, n, b, k)
         bob_claim, bob_kids = _posterior(cell, bob_pf, bob_checked, false_kids)
-        _, alice_kids = _posterior(cell, alice_pf, alice_checked, false_kids)
+        # Sharing her checks from the same prior, he believes what she does: no second pass.
+        alice_kids = (
+            bob_kids if shares else _posterior(cell, alice_pf, alice_checked, false_kids)[1]
+        )
         kids = (1 - bob_kids) * true_v[h - 1] + bob_kids * false_v[h - 1]
         implied = value(bob_claim, h)
         diluted = dilute(cell, bob)

@@ -7,8 +7,6 @@ per judge and player), ``crossplay.csv`` (one row per judge, honest and lying pl
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from dataclasses import dataclass
@@ -17,7 +15,7 @@ from pathlib import Path
 from rich.table import Table
 
 from evals.report import append_section, md_escape, shown
-from evals.results import atomic_write
+from evals.results import atomic_write, csv_text
 from evals.rundir import TRANSCRIPTS
 from evals.tournament.analysis import Analysis, Setting, analyse
 from evals.tournament.config import TournamentConfig
@@ -119,15 +117,6 @@ def crossplay_rows(a: Analysis, s: Setting) -> list[dict[str, object]]:
                     }
                 )
     return rows
-
-
-def _csv(rows: list[dict[str, object]]) -> str:
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return out.getvalue()
 
 
 def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -313,8 +302,8 @@ def write_tournament(run_dir: Path, config: TournamentConfig) -> TournamentRepor
         for k, v in a.value.items()
     }
     atomic_write(run_dir / "tournament.json", json.dumps(blob, indent=1) + "\n")
-    atomic_write(run_dir / "ratings.csv", _csv(rating_rows(a, s)))
-    atomic_write(run_dir / "crossplay.csv", _csv(crossplay_rows(a, s)))
+    atomic_write(run_dir / "ratings.csv", csv_text(rating_rows(a, s)))
+    atomic_write(run_dir / "crossplay.csv", csv_text(crossplay_rows(a, s)))
     plots: list[Path] = []
     if matches:
         folder = run_dir / "plots"
