@@ -99,3 +99,19 @@ def test_every_plot_has_an_svg_beside_it(smoke: Path, tmp_path: Path) -> None:
         main(["eval", "--preset", "judge-error-depth", "--quick", "--out", str(out)])
     pngs = sorted((out / "plots").glob("*.png"))
     assert pngs and all(p.with_suffix(".svg").exists() for p in pngs)
+
+
+def test_bars_take_one_colour_blind_safe_colour_per_judge(smoke: Path) -> None:
+    """The per-cell bars were one colour for every judge; now each judge has its own
+    Okabe-Ito colour in both bar plots."""
+    import re
+
+    from evals.report import OKABE_ITO
+
+    judges = {json.loads(line)["cell"]["judge"] for line in (smoke / "transcripts.jsonl").open()}
+    for name in ("accuracy_grouped", "accuracy"):
+        svg = (smoke / "plots" / f"{name}.svg").read_text()
+        fills = set(re.findall(r"fill: (#[0-9a-f]{6})", svg))
+        wanted = {c.lower() for c in OKABE_ITO[: len(judges)]}
+        assert wanted <= fills, (name, fills)
+        assert not {c.lower() for c in OKABE_ITO[len(judges) :]} & fills
