@@ -102,8 +102,8 @@ def main() -> None:
     )
     identity = torch_backend.identity()
     print(
-        f"torch: {identity['device']}, {identity['dtype']}, int8 decoding "
-        f"{identity['int8_decoding']}, {args.threads} threads"
+        f"torch: {identity['device']}, {identity['dtype']}, decoding weights "
+        f"{identity['decode_weights'] or 'as loaded'}, {args.threads} threads"
     )
     llama: tuple[subprocess.Popen[bytes], str] | None = None
     if args.llama_server:

@@ -1,11 +1,12 @@
-"""Attention for decoding steps (one new token per row) as two small matrix products.
+"""Attention for decoding steps (one new token per row) without repeating keys.
 
-torch's CPU ``scaled_dot_product_attention`` runs its flash kernel even for a single query:
-measured on SmolLM2-135M (300-token prompts, bfloat16), 171 µs a call for one row and 1 ms
-for eight, a third to two thirds of a whole decoding step. A query of length one needs no
-tiling: scores ``q @ k^T`` per key/value head (the query heads that share it grouped, so
-keys are never repeated), a softmax in float32, then ``@ v``. Prompts (several queries)
-still go to transformers' SDPA path, so this only changes the decoding steps.
+transformers' SDPA path repeats every key/value head for the query heads that share it
+(``repeat_kv``) whenever a mask is given, on a CPU. For a single query that copy is most of
+the work: measured on SmolLM2-135M (340 cached tokens, bfloat16, 2 threads), 47 µs a call
+for one row against 25 µs for torch's own grouped-query SDPA (``enable_gqa``) with the same
+mask, and 369 against 123 µs for eight rows (an earlier hand-written pair of products took
+104 and 293 µs). Prompts (several queries) still go to transformers' SDPA path, so this
+only changes the decoding steps.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import torch
 from transformers import AttentionInterface
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
 NAME = "debate_decode"
 """The name it is registered under with transformers (``config._attn_implementation``)."""
@@ -36,23 +38,20 @@ def decode_attention(
         return sdpa_attention_forward(
             module, query, key, value, attention_mask, dropout, scaling, is_causal, **kwargs
         )
-    batch, heads, _, dim = query.shape
-    kv_heads = key.shape[1]
-    grouped = query.reshape(batch, kv_heads, heads // kv_heads, dim)  # head h uses kv h // g
-    scale = scaling if scaling is not None else dim**-0.5
-    scores = torch.matmul(grouped * scale, key.transpose(-1, -2))
-    if attention_mask is not None:  # (batch, 1, 1, keys): shared by every head
-        mask = attention_mask[..., : key.shape[-2]]
-        if mask.dtype == torch.bool:
-            scores = scores.masked_fill(~mask, float("-inf"))
-        else:
-            scores = scores + mask.to(scores.dtype)
-    weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(value.dtype)
-    out = torch.matmul(weights, value)  # (batch, kv_heads, group, dim)
-    return out.reshape(batch, 1, heads, dim), None
+    keys = key.shape[-2]
+    mask = attention_mask[..., :keys] if attention_mask is not None else None
+    out = torch.nn.functional.scaled_dot_product_attention(
+        query, key, value, attn_mask=mask, scale=scaling, enable_gqa=True
+    )  # (batch, heads, 1, dim)
+    return out.transpose(1, 2), None
 
 
 def install(model: Any) -> None:
-    """Use ``decode_attention`` in ``model`` (registered once with transformers)."""
+    """Use ``decode_attention`` in ``model`` (registered once with transformers).
+
+    Its mask is registered too, as SDPA's: transformers builds no mask at all for an
+    attention name it has no mask function for, and left-padded rows would then attend to
+    their padding."""
     AttentionInterface.register(NAME, decode_attention)
+    AttentionMaskInterface.register(NAME, sdpa_mask)
     model.set_attn_implementation(NAME)

@@ -9,7 +9,7 @@ no CUDA) into one-line ConfigErrors too.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -85,8 +85,9 @@ class LoadedModel:
     pad_id: int
     context: int | None
     """Most positions the model handles (prompt plus output), when its config says."""
-    int8_decoding: bool = False
-    """Whether decoding steps use int8 weights (``debate.models.precision``)."""
+    decode_weights: dict[str, int] = field(default_factory=dict)
+    """How many linear layers decode with each quantized format, e.g. ``{"int4": 210,
+    "int8": 1}`` (``debate.models.precision``); empty: the model's own weights."""
 
 
 def _first_line(exc: BaseException) -> str:
@@ -173,18 +174,22 @@ def load(settings: LocalModelSettings) -> LoadedModel:
     model.generation_config = GenerationConfig(eos_token_id=eos_ids, pad_token_id=pad_id)  # type: ignore[no-untyped-call]
     model.to(device)  # type: ignore[arg-type]  # transformers' own stubs are wrong here
     model.eval()  # type: ignore[no-untyped-call]
-    int8_decoding = False
+    decode_weights: dict[str, int] = {}
     if device.type == "cpu":
         from debate.models.decode_attention import install
-        from debate.models.precision import pick_cpu_dtype, use_int8_decoding
+        from debate.models.precision import pick_cpu_dtype, use_quantized_decoding
 
         if settings.dtype == "auto":
             dtype = pick_cpu_dtype(model)
             model.to(dtype)  # type: ignore[arg-type]
-        int8_decoding = use_int8_decoding(model, settings.quantize, dtype)
+        decode_weights = dict(use_quantized_decoding(model, settings.quantize, dtype))
         fast = dtype == torch.bfloat16  # float32 stays exact: SDPA, as measured batch-invariant
         if fast and getattr(model.config, "_attn_implementation", None) == "sdpa":
-            install(model)  # one-token queries as plain products (decode_attention)
+            install(model)  # one-token queries without repeated keys (decode_attention)
+        if decode_weights:
+            from debate.models.lean_decode import LeanDecoder
+
+            LeanDecoder.attach(model)  # decoding steps as straight-line code, where it can
     context = getattr(model.config, "max_position_embeddings", None)
     return LoadedModel(
         model=model,
@@ -195,7 +200,7 @@ def load(settings: LocalModelSettings) -> LoadedModel:
         eos_ids=eos_ids,
         pad_id=pad_id,
         context=context if isinstance(context, int) else None,
-        int8_decoding=int8_decoding,
+        decode_weights=dict(sorted(decode_weights.items())),
     )
 
 

@@ -54,10 +54,12 @@ class LocalModelSettings(BaseModel):
         description="'auto': on CUDA bfloat16 (else float16); on a CPU bfloat16 where it "
         "measures faster than float32 when the model loads, else float32",
     )
-    quantize: Literal["auto", "none", "int8"] = Field(
+    quantize: Literal["auto", "none", "int8", "int4"] = Field(
         default="auto",
-        description="int8 weights for decoding steps (bfloat16 CPU models only): 'auto' where "
-        "they measure faster when the model loads, 'int8' always, 'none' never",
+        description="quantized weights for decoding steps (bfloat16 CPU models only): 'auto' "
+        "where they measure faster when the model loads (4-bit for weights that already are, "
+        "as in a model prepared from a Q4 GGUF, int8 for the rest), 'int8' always, 'int4' "
+        "4-bit copies of every weight (lossy where it was not 4-bit), 'none' never",
     )
     max_batch_size: int = Field(default=16, ge=1, description="most requests in one batch")
     batch_wait_ms: float = Field(
@@ -170,7 +172,7 @@ class LocalBackend(Backend):
             "gguf_file": loaded.source.gguf_file,
             "device": loaded.device.type,
             "dtype": str(loaded.dtype).removeprefix("torch."),
-            "int8_decoding": loaded.int8_decoding,
+            "decode_weights": loaded.decode_weights,
         }
 
     async def aclose(self) -> None:
