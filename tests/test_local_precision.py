@@ -87,7 +87,9 @@ def test_a_weight_that_is_not_four_bit_is_not_called_exact(seed: int) -> None:
 
 
 def test_shapes_the_four_bit_kernel_cannot_take_have_no_four_bit_copy() -> None:
-    assert precision.four_bit(torch.randn(8, 40, dtype=torch.bfloat16)) is None
+    assert precision.four_bit(torch.randn(16, 40, dtype=torch.bfloat16)) is None  # 40 inputs
+    assert precision.four_bit(torch.randn(8, 64, dtype=torch.bfloat16)) is None  # 8 outputs
+    assert precision.four_bit(torch.randn(16, 64, dtype=torch.bfloat16)) is not None
 
 
 class FourBitLayers(nn.Module):

@@ -45,6 +45,8 @@ PROMPT_ROWS = 256
 """Rows of the product timed for prompt reading (a few hundred prompt tokens)."""
 DECODE_ROWS = (1, 4)
 """Row counts timed for decoding (one token for each of this many concurrent requests)."""
+OUTPUT_MULTIPLE = 16
+"""The 4-bit CPU kernel packs output channels in blocks of this many."""
 GROUP = 32
 """Weights per 4-bit group (one scale and one offset each), as in llama.cpp's Q4 formats."""
 EXACT_FRACTION = 0.125
@@ -193,7 +195,9 @@ def four_bit(weight: torch.Tensor) -> Int4Copy | None:
     import torch
 
     rows, features = weight.shape
-    if features % GROUP or not hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu"):
+    if features % GROUP or rows % OUTPUT_MULTIPLE:
+        return None
+    if not hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu"):
         return None
     groups = weight.detach().float().reshape(rows, features // GROUP, GROUP)
     low, high = groups.amin(dim=-1), groups.amax(dim=-1)
