@@ -8,7 +8,10 @@ aiohttp transport, interleaved in one run so machine noise falls on all three al
 - ``engine``: whole three-round sequential debates through ``run_many`` (prompts, quotes,
   transcripts, the judge's verdict): the calls the first two replay were recorded from them;
 - ``sdk-gc``: the raw SDK again, with the garbage collector paced as a run paces it
-  (``debate.collector``), to show how much of the engine's standing is that setting.
+  (``debate.collector``), to show how much of the engine's standing is that setting;
+- ``sdk-post``: the raw SDK the way the project's OpenAI backend sends (the client's own
+  ``post``, skipping ``create``'s argument walk), so the engine against it is the
+  project's own share alone.
 
 Each repeat runs every mode once, in an order rotated from one repeat to the next (the run
 after another is not always the same one), after one warm-up round that is not counted;
@@ -86,6 +89,22 @@ async def raw_sdk(url: str, requests: list[GenerateRequest], concurrency: int) -
     return len(requests)
 
 
+async def raw_sdk_post(url: str, requests: list[GenerateRequest], concurrency: int) -> int:
+    """The raw SDK the cheapest way: the client's own ``post``, as the project's backend
+    sends (no argument walk), so the engine's standing against it is the project's own."""
+    backend = OpenAIBackend(base_url=url, api_key="bench")
+    await backend.prepare()
+    client = backend.client()
+    try:
+        await bounded(
+            concurrency,
+            [lambda r=r: backend._send(client, backend.params(r)) for r in requests],
+        )
+    finally:
+        await backend.aclose()
+    return len(requests)
+
+
 async def raw_sdk_paced(url: str, requests: list[GenerateRequest], concurrency: int) -> int:
     with batch_collection():
         return await raw_sdk(url, requests, concurrency)
@@ -129,6 +148,7 @@ def modes(url: str, requests: list[GenerateRequest], debates: int, c: int) -> di
     return {
         "sdk": lambda: lambda: raw_sdk(url, requests, c),
         "sdk-gc": lambda: lambda: raw_sdk_paced(url, requests, c),
+        "sdk-post": lambda: lambda: raw_sdk_post(url, requests, c),
         "wrapper": lambda: lambda: wrapper(url, requests, c),
         "engine": lambda: engine(url, debates, c),
     }
@@ -150,7 +170,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64, 200])
     parser.add_argument("--latency", type=float, nargs="+", default=[0.0, 0.05])
-    parser.add_argument("--modes", nargs="+", default=["sdk", "wrapper", "engine", "sdk-gc"])
+    parser.add_argument(
+        "--modes", nargs="+", default=["sdk", "wrapper", "engine", "sdk-gc", "sdk-post"]
+    )
     args = parser.parse_args()
     requests = record(args.debates)
     print(
@@ -176,8 +198,12 @@ def main() -> None:
                     sdk = runs.get("sdk", [])
                     paired = [r / s for (r, _), (s, _) in zip(runs[mode], sdk, strict=True)]
                     ratio = f"; {statistics.median(paired):.3f} of the SDK" if paired else ""
+                    post = runs.get("sdk-post", []) if mode in ("wrapper", "engine") else []
+                    if post:
+                        direct = [r / s for (r, _), (s, _) in zip(runs[mode], post, strict=True)]
+                        ratio += f", {statistics.median(direct):.3f} of sdk-post"
                     print(
-                        f"latency {latency * 1e3:3.0f} ms, concurrency {c:3d}, {mode:7s}: "
+                        f"latency {latency * 1e3:3.0f} ms, concurrency {c:3d}, {mode:8s}: "
                         f"{rate:6.1f} calls/s, {cpu:.3f} CPU ms/call{ratio}"
                     )
         finally:

@@ -120,7 +120,25 @@ class OpenAIBackend(SDKBackend):
         return params
 
     async def _send(self, client: Any, params: dict[str, Any]) -> Any:
-        return await client.chat.completions.create(**params)
+        """``chat.completions.create``'s request, sent with the client's own ``post``.
+
+        ``create`` first walks its arguments against the SDK's ``TypedDict`` annotations
+        (``async_maybe_transform``): for our arguments, plain JSON values with no aliased
+        keys, files or dates, that walk returns them unchanged, and it costs about 320 µs a
+        call (a third of the SDK's CPU per call here). The body, the extra fields, auth,
+        headers, the SDK's error types and its parsed ``ChatCompletion`` are the same: a
+        test compares the JSON and headers on the wire and the reply with ``create``'s.
+        """
+        from openai.types.chat import ChatCompletion
+
+        body = dict(params)
+        options: dict[str, Any] = {"security": {"bearer_auth": True}}
+        extra_body = body.pop("extra_body", None)
+        if extra_body:
+            options["extra_json"] = extra_body
+        return await client.post(
+            "/chat/completions", body=body, cast_to=ChatCompletion, options=options
+        )
 
     def _translate(self, completion: Any) -> GenerateResponse:
         if not completion.choices:
