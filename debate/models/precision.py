@@ -241,6 +241,7 @@ def use_quantized_decoding(
     if not weights:
         return counts
     copies = {id(w): four_bit(w) for w in weights} if quantize != "int8" else {}
+    use_int8 = True  # for every weight without a 4-bit copy, unless auto measures otherwise
     if quantize == "auto":
         use_int8 = faster_rows(weights, quantized, None) >= max(DECODE_ROWS)
         exact = [w for w in weights if (c := copies[id(w)]) is not None and c.exact]
@@ -251,7 +252,7 @@ def use_quantized_decoding(
             return counts
     for parent, name, linear in _linears(model):
         copy = copies.get(id(linear.weight))
-        if copy is None and quantize == "auto" and not use_int8:
+        if copy is None and not use_int8:
             continue
         layer = DecodeLinear(linear, copy or quantized(linear.weight))
         setattr(parent, name, layer)
