@@ -12,7 +12,7 @@ from torch import nn  # noqa: E402
 from transformers.integrations.sdpa_attention import sdpa_attention_forward  # noqa: E402
 
 from debate.models import precision  # noqa: E402
-from debate.models.decode_attention import decode_attention  # noqa: E402
+from debate.models.decode_attention import decode_attention, padded_prompt_attention  # noqa: E402
 from debate.models.decode_linear import DecodeLinear  # noqa: E402
 
 
@@ -214,4 +214,54 @@ def test_prompts_still_go_to_sdpa() -> None:
     theirs, _ = sdpa_attention_forward(
         Grouped(), query, key, value, None, scaling=0.25, is_causal=True
     )
+    assert torch.equal(ours, theirs)
+
+
+def _left_padded(starts: list[int], queries: int) -> torch.Tensor:
+    causal = torch.ones(queries, queries, dtype=torch.bool).tril()
+    real = torch.zeros(len(starts), queries, dtype=torch.bool)
+    for row, start in enumerate(starts):
+        real[row, start:] = True
+    return causal[None, None] & real[:, None, None, :]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_padded_prompts_are_attended_row_by_row_as_with_the_mask(dtype: str) -> None:
+    torch.manual_seed(4)
+    kind = getattr(torch, dtype)
+    query = torch.randn(3, 6, 7, 16, dtype=kind)
+    key, value = torch.randn(3, 2, 7, 16, dtype=kind), torch.randn(3, 2, 7, 16, dtype=kind)
+    starts = [0, 4, 2]
+    mask = _left_padded(starts, 7)
+    ours = padded_prompt_attention(query, key, value, mask, 0.25)
+    theirs, _ = sdpa_attention_forward(Grouped(), query, key, value, mask, scaling=0.25)
+    assert ours is not None and ours.shape == theirs.shape == (3, 7, 6, 16)
+    tolerance = 1e-5 if dtype == "float32" else 2e-2
+    for row, start in enumerate(starts):  # the real tokens; padded positions are never read
+        assert torch.allclose(
+            ours[row, start:].float(), theirs[row, start:].float(), atol=tolerance
+        )
+        assert not ours[row, :start].any()
+    routed, _ = decode_attention(Grouped(), query, key, value, mask, scaling=0.25)
+    assert torch.equal(routed, ours)  # what the model's attention calls
+
+
+def test_other_prompt_masks_keep_transformers_path() -> None:
+    torch.manual_seed(5)
+    query = torch.randn(2, 6, 5, 16)
+    key, value = torch.randn(2, 2, 5, 16), torch.randn(2, 2, 5, 16)
+    mask = _left_padded([0, 2], 5)
+    holed = mask.clone()
+    holed[1, 0, 4, 3] = False  # not left padding: a key hidden from one query
+    right = _left_padded([0, 0], 5)
+    right[1, ..., 3:] = False  # right padding
+    cached = torch.ones(2, 1, 5, 8, dtype=torch.bool)  # a cached prefix: more keys than queries
+    assert padded_prompt_attention(query, key, value, holed, 0.25) is None
+    assert padded_prompt_attention(query, key, value, right, 0.25) is None
+    assert padded_prompt_attention(query, key, value, None, 0.25) is None
+    assert padded_prompt_attention(query[:1], key[:1], value[:1], mask[:1], 0.25) is None
+    longer = torch.randn(2, 2, 8, 16)
+    assert padded_prompt_attention(query, longer, longer, cached, 0.25) is None
+    ours, _ = decode_attention(Grouped(), query, key, value, holed, scaling=0.25)
+    theirs, _ = sdpa_attention_forward(Grouped(), query, key, value, holed, scaling=0.25)
     assert torch.equal(ours, theirs)

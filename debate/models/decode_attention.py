@@ -1,12 +1,13 @@
-"""Attention for decoding steps (one new token per row) without repeating keys.
+"""Attention for decoding steps (one new token per row) and left-padded prompts without
+repeating keys or attending to padding.
 
 transformers' SDPA path repeats every key/value head for the query heads that share it
 (``repeat_kv``) whenever a mask is given, on a CPU. For a single query that copy is most of
 the work: measured on SmolLM2-135M (340 cached tokens, bfloat16, 2 threads), 47 µs a call
 for one row against 25 µs for torch's own grouped-query SDPA (``enable_gqa``) with the same
 mask, and 369 against 123 µs for eight rows (an earlier hand-written pair of products took
-104 and 293 µs). Prompts (several queries) still go to transformers' SDPA path, so this
-only changes the decoding steps.
+104 and 293 µs). Left-padded prompts read from scratch go one row at a time
+(``padded_prompt_attention``); every other prompt goes to transformers' SDPA path.
 """
 
 from __future__ import annotations
@@ -33,8 +34,13 @@ def decode_attention(
     is_causal: bool | None = None,
     **kwargs: Any,
 ) -> tuple[torch.Tensor, None]:
-    """transformers' attention-function signature; query (batch, heads, 1, dim)."""
-    if query.shape[2] != 1 or dropout or kwargs.get("position_bias") is not None:
+    """transformers' attention-function signature; query (batch, heads, queries, dim)."""
+    plain = not dropout and kwargs.get("position_bias") is None
+    if plain and query.shape[2] > 1:
+        padded = padded_prompt_attention(query, key, value, attention_mask, scaling)
+        if padded is not None:
+            return padded, None
+    if query.shape[2] != 1 or not plain:
         return sdpa_attention_forward(
             module, query, key, value, attention_mask, dropout, scaling, is_causal, **kwargs
         )
@@ -44,6 +50,49 @@ def decode_attention(
         query, key, value, attn_mask=mask, scale=scaling, enable_gqa=True
     )  # (batch, heads, 1, dim)
     return out.transpose(1, 2), None
+
+
+def padded_prompt_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    mask: torch.Tensor | None,
+    scaling: float | None,
+) -> torch.Tensor | None:
+    """Left-padded prompts read from scratch: each row's own tokens attended causally, alone.
+
+    With a mask, torch's CPU kernel attends every query to every key and masks after, and
+    transformers first repeats the key/value heads: for 8 prompts of 200-300 tokens
+    (bfloat16, 2 threads) 5.4-6.6 ms a layer, against 2.0 ms for one unmasked causal call
+    per row on its real tokens. Used only when the mask is exactly left padding plus
+    causality (no cached prefix: as many keys as queries); else None, and the caller uses
+    transformers' path. Padded query positions get zeros: every later query masks them.
+    """
+    batch, heads, queries, dim = query.shape
+    if mask is None or mask.dtype != torch.bool or batch < 2:
+        return None
+    if key.shape[-2] != queries or tuple(mask.shape[-2:]) != (queries, queries):
+        return None
+    starts = queries - mask[:, 0, -1, :].sum(dim=-1)  # where each row's real tokens start
+    causal = torch.ones(queries, queries, dtype=torch.bool, device=mask.device).tril()
+    out = query.new_zeros(batch, queries, heads, dim)
+    for row in range(batch):
+        start = int(starts[row])
+        seen = mask[row, 0, start:]
+        if bool(seen[:, :start].any()) or not torch.equal(
+            seen[:, start:], causal[: queries - start, : queries - start]
+        ):
+            return None
+        attended = torch.nn.functional.scaled_dot_product_attention(
+            query[row : row + 1, :, start:],
+            key[row : row + 1, :, start:],
+            value[row : row + 1, :, start:],
+            is_causal=True,
+            scale=scaling,
+            enable_gqa=True,
+        )  # (1, heads, real tokens, dim)
+        out[row, start:] = attended[0].transpose(0, 1)
+    return out
 
 
 def install(model: Any) -> None:
