@@ -7,7 +7,7 @@ TORCH ?= torch==2.13.0
 RUN_DIR ?= runs/smoke-$(shell date +%Y%m%d-%H%M%S)
 
 .PHONY: setup demo test test-slow lint clean bench-api bench-sweep bench-local bench-mnist bench-ray \
-	bench-sdk bench-llamacpp \
+	bench-sdk bench-llamacpp bench-decode \
 	mnist mysteries
 
 $(STAMP): pyproject.toml
@@ -52,6 +52,11 @@ bench-sdk: setup
 bench-llamacpp: setup
 	$(BIN)/debate prepare-model
 	$(BIN)/python benchmarks/local_vs_llamacpp.py
+
+# Issue 14: one decoding step by number format, straight-line step vs transformers' layers.
+bench-decode: setup
+	$(BIN)/debate prepare-model
+	$(BIN)/python benchmarks/decode_step.py
 
 bench-ray: setup
 	$(BIN)/python benchmarks/ray_bench.py

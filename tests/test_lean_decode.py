@@ -146,3 +146,31 @@ def test_left_padded_rows_do_not_attend_to_their_padding(tiny_dir: Path, fast: b
                 gap = (together[step][row].float() - alone[step][0].float()).abs().max()
                 scale = alone[step][0].float().abs().max()
                 assert gap <= tolerance * scale, (row, step, float(gap), float(scale))
+
+
+def test_stacking_never_makes_a_lossy_four_bit_copy_and_keeps_parts_it_cannot_share() -> None:
+    from debate.models import precision
+    from debate.models.decode_linear import DecodeLinear
+    from debate.models.lean_decode import _fuse
+
+    torch.manual_seed(6)
+    exact = torch.nn.Linear(64, 64, bias=False).to(torch.bfloat16)
+    levels = torch.randint(0, 16, (64, 2, 32)).float()
+    levels[..., 0], levels[..., 1] = 0, 15
+    exact.weight.data = (levels * 0.01 - 0.075).reshape(64, 64).to(torch.bfloat16)
+    plain = torch.nn.Linear(64, 32, bias=False).to(torch.bfloat16)
+    four = precision.four_bit(exact.weight)
+    assert four is not None and four.exact
+    layers = [DecodeLinear(exact, four), DecodeLinear(plain, precision.quantized(plain.weight))]
+    own = layers[0].copy
+    fused = _fuse(layers)
+    assert fused.format == "int8"  # mixed formats: int8, never 4-bit for the non-4-bit one
+    assert layers[0].copy is own  # the 4-bit layer keeps its exact copy
+    x = torch.randn(3, 64, dtype=torch.bfloat16)
+    assert torch.equal(layers[1].copy.matmul(x), fused.matmul(x)[:, 64:])  # reads fused rows
+    # All 4-bit, parts not on the kernel's blocks (32 channels here): each keeps its own.
+    quarters = [torch.nn.Linear(64, 32, bias=False).to(torch.bfloat16) for _ in range(2)]
+    parts = [DecodeLinear(q, precision.four_bit(q.weight)) for q in quarters]  # type: ignore[arg-type]
+    before = [p.copy.matmul(x) for p in parts]
+    _fuse(parts)
+    assert all(torch.equal(p.copy.matmul(x), b) for p, b in zip(parts, before, strict=True))

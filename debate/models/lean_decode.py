@@ -6,8 +6,8 @@ plumbing, measured on SmolLM2-135M at about a third of a step once the weights a
 ``LeanDecoder`` replaces the decoder's forward for decoding steps only (one new token per
 row, positions given): the same operations in the same order and number formats, with the
 query/key/value and gate/up products fused into one product each (their weights stacked
-into one quantized copy, which the layers' own copies then slice, so no weight is held
-twice). Prompts, and any call it does not cover, still go to transformers' forward.
+into one quantized copy, whose rows the layers' own copies then read in place, so no weight
+is held twice). Prompts, and any call it does not cover, still go to transformers' forward.
 
 It is attached only where every projection decodes with a quantized copy (the fast formats
 of ``debate.models.precision``); the exact float32 mode keeps transformers' code throughout.
@@ -29,36 +29,26 @@ SUPPORTED = frozenset({"llama"})
 """``config.model_type`` values whose decoder layers this code reproduces."""
 
 
-@dataclass(frozen=True)
-class RowSlice:
-    """Output channels ``start:stop`` of a fused copy: what a fused layer's own
-    ``DecodeLinear`` computes with (it is reached only outside ``LeanDecoder``)."""
-
-    fused: Int8Copy | Int4Copy
-    start: int
-    stop: int
-
-    @property
-    def format(self) -> str:
-        return self.fused.format
-
-    def matmul(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fused.matmul(x)[:, self.start : self.stop]
-
-
 def _fuse(layers: list[DecodeLinear]) -> Int8Copy | Int4Copy:
-    """One copy of the layers' weights stacked by output channel, in their format; each
-    layer then reads its rows of it."""
+    """One copy of the layers' weights stacked by output channel, in their format. Each
+    layer then reads its rows of it in place where that reproduces the layer's own product
+    (checked on a probe: the 4-bit kernel packs channels in blocks, so a part that does not
+    start on a block keeps its own copy)."""
     weight = torch.cat([layer.weight.detach() for layer in layers])
     fused: Int8Copy | Int4Copy | None = None
-    if layers[0].format == "int4":
+    if all(layer.format == "int4" for layer in layers):  # else int8: never a lossy 4-bit
         fused = four_bit(weight)
     if fused is None:
         fused = quantized(weight)
+    probe = torch.randn(2, weight.shape[1], dtype=torch.bfloat16)
     start = 0
     for layer in layers:
         stop = start + layer.out_features
-        layer.copy = RowSlice(fused, start, stop)
+        part = fused.rows(start, stop)
+        if layer.format == fused.format and torch.equal(
+            part.matmul(probe), layer.copy.matmul(probe)
+        ):
+            layer.copy = part  # the layer's own copy is freed
         start = stop
     return fused
 

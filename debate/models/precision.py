@@ -159,6 +159,10 @@ class Int8Copy:
         out: torch.Tensor = torch.ops.aten._weight_int8pack_mm(x, self.weight, self.scales)
         return out
 
+    def rows(self, start: int, stop: int) -> Int8Copy:
+        """Output channels ``start:stop``, reading this copy's memory (a stacked copy's part)."""
+        return Int8Copy(self.weight[start:stop], self.scales[start:stop])
+
 
 @dataclass(frozen=True)
 class Int4Copy:
@@ -177,6 +181,12 @@ class Int4Copy:
             x, self.packed, GROUP, self.scales_and_zeros
         )
         return out
+
+    def rows(self, start: int, stop: int) -> Int4Copy:
+        """Output channels ``start:stop`` (multiples of ``OUTPUT_MULTIPLE``): the kernel packs
+        each channel on its own, so they are this copy's rows, read in place."""
+        scales = self.scales_and_zeros[:, start:stop].contiguous()
+        return Int4Copy(self.packed[start:stop], scales, self.exact)
 
 
 def quantized(weight: torch.Tensor) -> Int8Copy:
