@@ -40,7 +40,8 @@ def _fuse(layers: list[DecodeLinear]) -> Int8Copy | Int4Copy:
         fused = four_bit(weight)
     if fused is None:
         fused = quantized(weight)
-    probe = torch.randn(2, weight.shape[1], dtype=torch.bfloat16)
+    generator = torch.Generator().manual_seed(0)  # the caller's random state is left alone
+    probe = torch.randn(2, weight.shape[1], dtype=torch.bfloat16, generator=generator)
     start = 0
     for layer in layers:
         stop = start + layer.out_features
