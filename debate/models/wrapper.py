@@ -151,8 +151,9 @@ class Model:
         The call runs as a task of its own: an SDK call suspends several times (connect,
         send, read), and each time it resumes, every coroutine awaiting it resumes too. A
         debate awaits it about a dozen frames deep (runner, job, engine, round, debater),
-        and that resumption measured about 70 µs of CPU a call against a fake server; a task
-        resumes that chain once, when the reply is in. Cancelling the caller cancels it."""
+        and the task saved 0.10-0.17 ms of CPU a call against a fake server (interleaved, at
+        concurrency 16 and 64): it resumes that chain once, when the reply is in. Cancelling
+        the caller cancels it."""
         request = GenerateRequest(
             model=self.config.model,
             messages=list(messages),
