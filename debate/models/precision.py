@@ -46,7 +46,7 @@ PROMPT_ROWS = 256
 DECODE_ROWS = (1, 4)
 """Row counts timed for decoding (one token for each of this many concurrent requests)."""
 OUTPUT_MULTIPLE = 16
-"""The 4-bit CPU kernel packs output channels in blocks of this many."""
+"""The 4-bit CPU kernel takes only output-channel counts that are multiples of this."""
 GROUP = 32
 """Weights per 4-bit group (one scale and one offset each), as in llama.cpp's Q4 formats."""
 EXACT_FRACTION = 0.125
@@ -183,8 +183,9 @@ class Int4Copy:
         return out
 
     def rows(self, start: int, stop: int) -> Int4Copy:
-        """Output channels ``start:stop`` (multiples of ``OUTPUT_MULTIPLE``): the kernel packs
-        each channel on its own, so they are this copy's rows, read in place."""
+        """Output channels ``start:stop``, read in place. The kernel packs channels in blocks
+        (64 in the cases tried), so this is the part's own copy only where ``start`` and
+        ``stop`` fall on block edges: a caller checks the product (``lean_decode._fuse``)."""
         scales = self.scales_and_zeros[:, start:stop].contiguous()
         return Int4Copy(self.packed[start:stop], scales, self.exact)
 
