@@ -75,31 +75,24 @@ async def bounded(concurrency: int, calls: list[Callable[[], Awaitable[Any]]]) -
     await asyncio.gather(*(one(c) for c in calls))
 
 
-async def raw_sdk(url: str, requests: list[GenerateRequest], concurrency: int) -> int:
+async def raw_sdk(
+    url: str, requests: list[GenerateRequest], concurrency: int, *, post: bool = False
+) -> int:
+    """The SDK alone: ``chat.completions.create``, or with ``post`` the client's own ``post``
+    as the project's backend sends (no argument walk), so the engine's standing against it
+    is the project's own share."""
     backend = OpenAIBackend(base_url=url, api_key="bench")
     await backend.prepare()
     client = backend.client()  # the SDK's own AsyncOpenAI on its aiohttp transport
-    try:  # each request's keyword arguments made when it is sent, as a script would
-        await bounded(
-            concurrency,
-            [lambda r=r: client.chat.completions.create(**backend.params(r)) for r in requests],
-        )
-    finally:
-        await backend.aclose()
-    return len(requests)
 
+    def call(r: GenerateRequest) -> Awaitable[Any]:
+        # each request's keyword arguments made when it is sent, as a script would
+        if post:
+            return backend._send(client, backend.params(r))
+        return client.chat.completions.create(**backend.params(r))
 
-async def raw_sdk_post(url: str, requests: list[GenerateRequest], concurrency: int) -> int:
-    """The raw SDK the cheapest way: the client's own ``post``, as the project's backend
-    sends (no argument walk), so the engine's standing against it is the project's own."""
-    backend = OpenAIBackend(base_url=url, api_key="bench")
-    await backend.prepare()
-    client = backend.client()
     try:
-        await bounded(
-            concurrency,
-            [lambda r=r: backend._send(client, backend.params(r)) for r in requests],
-        )
+        await bounded(concurrency, [lambda r=r: call(r) for r in requests])
     finally:
         await backend.aclose()
     return len(requests)
@@ -148,7 +141,7 @@ def modes(url: str, requests: list[GenerateRequest], debates: int, c: int) -> di
     return {
         "sdk": lambda: lambda: raw_sdk(url, requests, c),
         "sdk-gc": lambda: lambda: raw_sdk_paced(url, requests, c),
-        "sdk-post": lambda: lambda: raw_sdk_post(url, requests, c),
+        "sdk-post": lambda: lambda: raw_sdk(url, requests, c, post=True),
         "wrapper": lambda: lambda: wrapper(url, requests, c),
         "engine": lambda: engine(url, debates, c),
     }
