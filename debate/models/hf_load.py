@@ -182,7 +182,8 @@ def load(settings: LocalModelSettings) -> LoadedModel:
         if settings.dtype == "auto":
             dtype = pick_cpu_dtype(model)
             model.to(dtype)  # type: ignore[arg-type]
-        decode_weights = dict(use_quantized_decoding(model, settings.quantize, dtype))
+        counts = use_quantized_decoding(model, settings.quantize, dtype)
+        decode_weights = dict(sorted(counts.items()))
         fast = dtype == torch.bfloat16  # float32 stays exact: SDPA, as measured batch-invariant
         if fast and getattr(model.config, "_attn_implementation", None) == "sdpa":
             install(model)  # one-token queries without repeated keys (decode_attention)
@@ -200,7 +201,7 @@ def load(settings: LocalModelSettings) -> LoadedModel:
         eos_ids=eos_ids,
         pad_id=pad_id,
         context=context if isinstance(context, int) else None,
-        decode_weights=dict(sorted(decode_weights.items())),
+        decode_weights=decode_weights,
     )
 
 

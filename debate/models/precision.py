@@ -112,8 +112,8 @@ def faster_rows(weights: list[torch.Tensor], fast: Pack, slow: Pack | None) -> i
     import torch
 
     sample = [w.detach().to(torch.bfloat16) for w in weights[:24]]
-    fast_copies = [fast(w) for w in sample]
-    slow_copies = [slow(w) for w in sample] if slow is not None else None
+    fast_copies = [fast(w) for w in weights[:24]]  # the weights themselves: a pack may look up
+    slow_copies = [slow(w) for w in weights[:24]] if slow is not None else None
     best = 0
     with torch.inference_mode():
         for rows in DECODE_ROWS:
@@ -227,12 +227,6 @@ def four_bit(weight: torch.Tensor) -> Int4Copy | None:
 Pack = Callable[["torch.Tensor"], Int8Copy | Int4Copy]
 
 
-def _four_bit_copy(weight: torch.Tensor) -> Int4Copy:
-    copy = four_bit(weight)
-    assert copy is not None
-    return copy
-
-
 def use_quantized_decoding(
     model: nn.Module, quantize: Quantize, dtype: torch.dtype
 ) -> Counter[str]:
@@ -257,7 +251,13 @@ def use_quantized_decoding(
         use_int8 = faster_rows(weights, quantized, None) >= max(DECODE_ROWS)
         exact = [w for w in weights if (c := copies[id(w)]) is not None and c.exact]
         slower = quantized if use_int8 else None
-        use_int4 = bool(exact) and faster_rows(exact, _four_bit_copy, slower) >= max(DECODE_ROWS)
+
+        def made(weight: torch.Tensor) -> Int4Copy:  # packed above: not packed again to time
+            copy = copies[id(weight)]
+            assert copy is not None
+            return copy
+
+        use_int4 = bool(exact) and faster_rows(exact, made, slower) >= max(DECODE_ROWS)
         copies = {k: c for k, c in copies.items() if use_int4 and c is not None and c.exact}
         if not use_int8 and not copies:
             return counts
